@@ -1,0 +1,35 @@
+"""Command line: ``python -m nnlite <command> ...``.
+
+Commands:
+  course build|check|release   keep lessons/ in sync with solutions/, release a student bundle
+  grade NOTEBOOK|FOLDER ...     score notebooks with the hidden graders in tests/graders/
+"""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = __doc__
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch to a sub-command; returns the process exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command == "course":
+        from nnlite.course.cli import main as course_main
+
+        return course_main(rest)
+    if command == "grade":
+        from nnlite.grading.cli import main as grade_main
+
+        return grade_main(rest)
+    print(f"nnlite: unknown command {command!r}\n{USAGE}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
