@@ -1,0 +1,83 @@
+"""``python -m nnlite course ...``: build, check, release and execute the course notebooks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+USAGE = """\
+usage: python -m nnlite course COMMAND [options]
+
+Keep lessons/ in sync with solutions/, the single source of every lesson.
+
+commands:
+  build   [--root DIR]                write lessons/NN_topic.ipynb from solutions/NN_topic.ipynb
+                                      (stubs for solutions, no hidden tests, no outputs)
+  check   [--root DIR]                fail with precise messages unless lessons/ is in sync and
+                                      every notebook is valid (metadata, markers, leaks, names,
+                                      title and learning goals, outputs); prints "OK: N lessons"
+  release OUT [--root DIR] [--force]  write what a class receives into OUT: lessons/, nnlite/,
+                                      requirements, a student README; never solutions/ or tests/
+  execute NOTEBOOK ... [--timeout S]  run solution notebooks top to bottom in a fresh kernel
+                                      (one BLAS thread, seeded hash) and save their outputs
+
+An author's loop: edit solutions/NN_topic.ipynb, then
+  python -m nnlite course execute solutions/NN_topic.ipynb
+  python -m nnlite course build
+  python -m nnlite course check
+
+--root defaults to the current directory. Run "python -m nnlite course COMMAND -h" for details.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m nnlite course", add_help=False)
+    sub = parser.add_subparsers(dest="command")
+    root_help = "the course root, holding solutions/ and lessons/ (default: current directory)"
+    for name, text in (
+        ("build", "write lessons/ from solutions/"),
+        ("check", "verify lessons/ and solutions/"),
+    ):
+        p = sub.add_parser(name, help=text, description=text)
+        p.add_argument("--root", type=Path, default=Path("."), help=root_help)
+    p = sub.add_parser("release", help="write the student bundle", description=__doc__)
+    p.add_argument("out", type=Path, metavar="OUT", help="the folder to write (empty or absent)")
+    p.add_argument("--root", type=Path, default=Path("."), help=root_help)
+    p.add_argument("--force", action="store_true", help="replace the contents of a non-empty OUT")
+    p = sub.add_parser("execute", help="execute solution notebooks and save their outputs")
+    p.add_argument("notebooks", type=Path, nargs="+", metavar="NOTEBOOK")
+    p.add_argument(
+        "--timeout", type=float, default=600, help="seconds allowed per cell (default 600)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a course command; returns the exit status (2 for usage errors)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0 if argv else 2
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the error
+        return int(exc.code or 0)
+    if args.command == "build":
+        from nnlite.course.build import build_course
+
+        return build_course(args.root)
+    if args.command == "check":
+        from nnlite.course.check import check_command
+
+        return check_command(args.root)
+    if args.command == "release":
+        from nnlite.course.release import release_course
+
+        return release_course(args.root, args.out, force=args.force)
+    if args.command == "execute":
+        from nnlite.course.execute import execute_command
+
+        return execute_command(args.notebooks, timeout=args.timeout)
+    print(USAGE)
+    return 2

@@ -1,0 +1,178 @@
+"""The nnlite autograder: ``python -m nnlite grade NOTEBOOK|FOLDER``.
+
+Student code is untrusted. It runs only in sandboxed child processes (one per exercise); the
+verdict is computed in the trusted grader process from plain data (numbers, arrays, strings,
+lists/tuples/dicts of them) sent back without pickle. See ``../shared/GRADING.md`` for the
+requirements (R1-R12) and :mod:`nnlite.grading.sandbox` for the isolation levels.
+
+Writing a grader file
+=====================
+
+One file per lesson: ``tests/graders/test_NN_topic.py``, an ordinary pytest module::
+
+    import numpy as np
+    import pytest
+    from nnlite.grading import assert_close, assert_true
+
+    LESSON = "01_autograd"
+    # grade_id -> the top-level names that exercise defines. The sandbox of an exercise loads
+    # only these names and the definitions they use (transitively), plus their imports.
+    EXERCISES = {"rel_error": ["rel_error"], "backward": ["Tensor"]}
+    TIMEOUT = 5  # optional: default wall-clock seconds per call (5)
+
+    @pytest.mark.exercise("rel_error")   # grade_id (required)
+    @pytest.mark.points(1)               # points (required; fractions allowed)
+    @pytest.mark.hint("Both-zero inputs: divide by max(|a|, |b|, eps).")   # optional
+    def test_rel_error_both_zero(student, reference, rng):
+        a = rng.normal(size=(3, 4))
+        got = student.rel_error(a, a * 0)            # runs in the sandbox; returns plain data
+        assert_close(got, reference.rel_error(a, a * 0), rtol=1e-7)   # judged here
+
+``@pytest.mark.visible`` marks a test whose failure may show values (diffs, the student's
+exception text). Tests are *hidden* by default: their report says only grader-authored text
+(the helpers' messages, your hints, builtin exception names), never the student's values,
+output or exception messages.
+
+Run ``python -m pytest tests/graders/test_NN_topic.py``: without a notebook the fixtures serve
+the lesson's *solution* notebook (``solutions/NN_topic.ipynb``), so every test must pass: that is
+the "solution scores full marks" check. ``python -m nnlite grade lessons/NN_topic.ipynb`` must
+give 0 with status ``missing`` everywhere.
+
+Fixtures (``tests/graders/conftest.py`` does ``from nnlite.grading.plugin import *``)
+-----------------------------------------------------------------------------------
+
+``student``
+    * ``student.NAME(*args, **kwargs)`` calls the notebook's top-level ``NAME`` in the sandbox
+      and returns its answer as plain data (arrays come back as plain ``np.ndarray``, numpy
+      scalars as numpy scalars, tuples as tuples). Arguments are copied into the child.
+      Raises, and so fails the test with the right status:
+      ``StudentMissing`` ("`f` is not defined in the notebook", "not implemented yet" for a
+      stub raising NotImplementedError), ``StudentError`` ("`f` raised ValueError", a crash:
+      "process killed by signal 11 (SIGSEGV)", a non-data answer), ``StudentTimeout`` ("time
+      limit exceeded (5 s)"), ``InputMutated`` ("`f` modified its input array in place
+      (argument 1): work on a copy") -- mutation of an input array fails the test by default.
+    * ``student.call(NAME, *args, **kwargs) -> Call`` does the same without judging exceptions
+      or mutation: ``.value``, ``.raised`` (``Raised(types, message)`` or None), ``.mutated``
+      (labels of modified arguments). Use it to test "x unchanged even if f raises" or to make
+      mutation its own test.
+    * ``student.raises(ValueError, IndexError).NAME(*args) -> Raised``: the call must raise one of
+      these (matched by class *name* along the exception's MRO, so a notebook's own
+      ``GradcheckError`` matches ``"GradcheckError"``). ``Raised.message`` is the student's text:
+      check it (``assert_true("7" in r.message, "the error should name the bad target")``), but
+      it is only shown for visible tests.
+    * ``student.run(driver, *args, **kwargs)`` runs ``driver(ns, *args, **kwargs)`` inside the
+      sandbox, where ``ns`` holds the student's definitions (``ns["Tensor"]`` or ``ns.Tensor``).
+      Use drivers to exercise classes and callables (build a Tensor graph, call ``backward``,
+      return ``t.grad``). **Drivers compute; they never judge**: return plain data and compare
+      it in the test. A driver must be a self-contained module-level ``def`` (no closure, no
+      module globals other than ``np``/``numpy``/``math``; import what else it needs inside its
+      body): its *source* is shipped to the sandbox, so never put expected values in it.
+    * Grader functions can also be passed as arguments (``student.numerical_grad(f_sin, x)``):
+      same rules as drivers.
+    * ``student.with_timeout(30).train(...)``: another per-call limit; ``student.defines(NAME)``.
+``reference``
+    The solution notebook's definitions executed in the trusted grader process:
+    ``reference.NAME(*args)`` (arguments deep-copied), ``reference.run(driver, *args)``,
+    ``reference.ns``. Answers pass through the same encoding as the student's, so types match.
+``rng``
+    ``np.random.Generator`` seeded from the test's name: hidden inputs are random but the same
+    on every run (R12).
+
+What crosses the channel
+------------------------
+To the child: the selected definitions' source text, call arguments (plain data), driver
+source. Back: plain data only -- ``None``, bools, ints, floats (NaN/inf included), complex,
+strings, lists, tuples, dicts, numeric/bool ndarrays (``.npy``, ``allow_pickle=False``), numpy
+scalars -- with size caps (64 MiB). Anything else (an object array, a Tensor, a custom class,
+an object with a malicious ``__reduce__``) is refused: ``WrongAnswer("`f` returned a value of
+type ..., which is not plain data")``. Student stdout/stderr go to a capped log, never to the
+report. Expected values, the graders and ``solutions/`` never enter the child.
+
+Assert helpers (strict, run in the grader; R7)
+----------------------------------------------
+``assert_close(got, expected, rtol=1e-7, atol=0, *, equal_nan=False, dtype=None, msg=None,
+hint=None)``: float64 conversion, exact shape first (never broadcasts), NaN/inf must match the
+expected ones, then ``|got - expected| <= atol + rtol*|expected|`` elementwise (NaN-safe).
+Lists are accepted when they convert to the right shape. ``dtype=np.float32`` also checks
+"float32 in, float32 out". Tuples/dicts compare element by element. Messages: "wrong shape
+(3, 5), expected (4, 6)", "result contains NaN", "values differ from the expected result"
+(+ "max abs error 0.12 at index (1, 2) ..." for visible tests).
+``assert_equal(got, expected)``: exact (ints, bools, strings, arrays, tuples).
+``assert_shape(got, shape)``, ``assert_dtype(got, dtype)``,
+``assert_true(condition, "grader-authored message", detail=..., hint=...)``,
+``fail(message)``, ``as_array(got)`` (validated plain ndarray, original dtype).
+Prefer these to bare ``assert``: a bare failing ``assert`` is reported as "wrong result"
+(its values are shown only for visible tests).
+
+Statuses
+--------
+Per test and per exercise: ``passed``, ``failed`` (wrong answer, wrong shape, mutated input,
+non-data answer), ``error`` (raised an exception, crashed, a syntax error in the defining cell),
+``timeout``, ``missing`` (not defined, or a NotImplementedError stub). A test that skips is not
+scored. An exercise is ``passed`` when all its tests pass, ``missing`` when nothing was
+implemented, else the worst of its tests' statuses (timeout > error > failed). A fault of the
+grader itself (a bug in a grader file) is reported as "the grader could not check this result
+(a fault of the grader, not yours)" and makes the CLI exit with status 1.
+
+Mutation tests for a lesson
+---------------------------
+:func:`nnlite.grading.testing.grade_with` grades the solution notebook with some definitions
+replaced by mutants::
+
+    from nnlite.grading.testing import grade_with
+    rep = grade_with("01_autograd", {"rel_error": "def rel_error(a, b, eps=1e-12):\\n    return 0.0"})
+    assert rep.exercise("rel_error").score < rep.exercise("rel_error").max_score
+
+Other entry points
+------------------
+:func:`grade_notebook` (one notebook → report dict), :mod:`nnlite.grading.report` (schema,
+validator, Gradescope, CSV, text), :mod:`nnlite.checks` (the visible in-notebook checks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nnlite.grading.compare import (
+    as_array,
+    assert_close,
+    assert_dtype,
+    assert_equal,
+    assert_shape,
+    assert_true,
+    fail,
+)
+from nnlite.grading.errors import (
+    GraderError,
+    GradingFailure,
+    InputMutated,
+    StudentError,
+    StudentMissing,
+    StudentTimeout,
+    WrongAnswer,
+)
+
+__all__ = [
+    "assert_close",
+    "assert_equal",
+    "assert_shape",
+    "assert_dtype",
+    "assert_true",
+    "as_array",
+    "fail",
+    "GradingFailure",
+    "WrongAnswer",
+    "StudentError",
+    "StudentTimeout",
+    "StudentMissing",
+    "InputMutated",
+    "GraderError",
+    "grade_notebook",
+]
+
+
+def grade_notebook(path: Any, **kwargs: Any) -> dict[str, Any]:
+    """Grade one notebook and return its report dict (see :mod:`nnlite.grading.runner`)."""
+    from nnlite.grading.runner import grade_notebook as _grade
+
+    return _grade(path, **kwargs)

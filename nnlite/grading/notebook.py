@@ -1,0 +1,444 @@
+"""Notebook intake and the definition rule (R5, R6), all without executing anything.
+
+The trusted parent only *parses* student code (``ast.parse``); it never compiles it to code
+objects, execs or imports it. What it sends to the sandbox child is the source text of the
+selected top-level statements.
+
+Definition rule (documented for students in CONTRIBUTING.md): from every code cell keep only
+top-level ``import`` / ``from ... import``, ``def`` / ``async def``, ``class``, and assignments
+(plain, annotated with a value, augmented) whose statement contains no call (the body of a
+``lambda`` does not count: ``relu = lambda x: np.maximum(x, 0)`` is a definition). Targets may be
+names, attributes or subscripts (``Tensor.__add__ = tensor_add`` augments ``Tensor``).
+Everything else (expressions, loops, ``if``/``try``/``with`` blocks, calls) is skipped.
+IPython magics are neutralised first: lines starting with ``!`` or ``%`` (and ``x = !cmd``)
+become ``pass``; a cell starting with ``%%`` is skipped. A cell with a syntax error is skipped
+whole. When a name is defined in several cells, the last definition wins.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+MAX_CELL_CHARS = 1_000_000
+MAX_CELLS = 5000
+
+
+@dataclasses.dataclass
+class Cell:
+    index: int  # 1-based position among *all* cells, as Jupyter shows it
+    source: str
+
+
+@dataclasses.dataclass
+class Notebook:
+    path: str
+    cells: list[Cell]
+    lesson: str | None  # from metadata.nnlite.lesson, if any
+    error: str | None = None  # the notebook could not be read at all
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- intake
+
+
+def _source_text(src: Any) -> str:
+    if isinstance(src, str):
+        return src
+    if isinstance(src, list) and all(isinstance(s, str) for s in src):
+        return "".join(src)
+    return ""
+
+
+def _lenient_cells(data: Any) -> tuple[list[tuple[str, str]], dict, int | None]:
+    """(cell_type, source) pairs, metadata and format version from a parsed JSON document
+    (nbformat v4 ``cells`` or v3 ``worksheets[].cells[].input``)."""
+    if not isinstance(data, dict):
+        raise ValueError("not a notebook")
+    fmt = data.get("nbformat") if type(data.get("nbformat")) is int else None
+    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    raw: list[Any] = []
+    if isinstance(data.get("cells"), list):
+        raw = data["cells"]
+    elif isinstance(data.get("worksheets"), list):
+        for ws in data["worksheets"]:
+            if isinstance(ws, dict) and isinstance(ws.get("cells"), list):
+                raw.extend(ws["cells"])
+    elif "cells" not in data and "worksheets" not in data:
+        raise ValueError("not a notebook")
+    out = []
+    for cell in raw:
+        if not isinstance(cell, dict):
+            continue
+        ctype = cell.get("cell_type")
+        src = cell.get("source", cell.get("input", ""))
+        out.append((ctype if isinstance(ctype, str) else "", _source_text(src)))
+    return out, meta, fmt
+
+
+def read_notebook(path: str | Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Notebook:
+    """Read a notebook for grading. Never raises for a bad file: sets ``error`` instead."""
+    path = Path(path)
+    nb = Notebook(path=str(path), cells=[], lesson=None)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            nb.error = f"the notebook is too large ({size // (1024 * 1024)} MiB; the limit is {max_bytes // (1024 * 1024)} MiB)"
+            return nb
+        with open(path, "rb") as f:
+            data = f.read(max_bytes + 1)
+    except OSError as exc:
+        nb.error = f"cannot read the notebook file ({type(exc).__name__})"
+        return nb
+    if len(data) > max_bytes:
+        nb.error = "the notebook is too large"
+        return nb
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        nb.error = "the notebook is not UTF-8 text; is it really a .ipynb file?"
+        return nb
+    # The JSON is read here rather than with nbformat: importing nbformat (jsonschema and its
+    # format checkers) costs about a second, half the grading budget, and its validation
+    # rejects notebooks that other editors save with a missing field. Only code cells' sources
+    # matter for grading; v4 and v3 (worksheets/input) layouts are both understood.
+    try:
+        data_obj = json.loads(text)
+    except (ValueError, RecursionError):
+        nb.error = "the notebook is not valid JSON; open it in Jupyter and save it again"
+        return nb
+    except MemoryError:
+        nb.error = "the notebook could not be read"
+        return nb
+    try:
+        pairs, meta, fmt = _lenient_cells(data_obj)
+    except (ValueError, RecursionError):
+        nb.error = "the file is JSON but not a Jupyter notebook"
+        return nb
+    if fmt is not None and fmt not in (3, 4):
+        nb.warnings.append(f"unexpected notebook format version {fmt}; graded what could be read")
+    if len(pairs) > MAX_CELLS:
+        nb.error = f"the notebook has too many cells ({len(pairs)})"
+        return nb
+    for i, (ctype, src) in enumerate(pairs, start=1):
+        if ctype == "code":
+            if len(src) > MAX_CELL_CHARS:
+                nb.warnings.append(f"cell {i} is too large to grade and was skipped")
+                continue
+            nb.cells.append(Cell(i, src))
+    try:
+        lesson = meta.get("nnlite", {}).get("lesson")
+        if isinstance(lesson, str) and re.fullmatch(r"\d\d_[A-Za-z0-9_]+", lesson):
+            nb.lesson = lesson
+    except AttributeError:
+        pass
+    return nb
+
+
+# ----------------------------------------------------------------------------- lessons
+
+_LESSON_RE = re.compile(r"^(\d\d)(?:[_-]([A-Za-z0-9_]*?))?(?=$|[-_ .(]|[A-Za-z])")
+
+
+def lesson_from_filename(name: str, known: list[str]) -> str | None:
+    """Which known lesson a file name refers to: ``01_autograd-alice (1).ipynb`` → 01_autograd.
+
+    An exact ``NN_topic`` prefix wins; otherwise the two-digit number alone, if unique.
+    """
+    stem = Path(name).name
+    if stem.lower().endswith(".ipynb"):
+        stem = stem[: -len(".ipynb")]
+    for lesson in sorted(known, key=len, reverse=True):
+        if stem == lesson or (stem.startswith(lesson) and not stem[len(lesson)].isalnum()):
+            return lesson
+    m = re.match(r"^(\d\d)(?!\d)", stem)
+    if not m:
+        return None
+    same = [k for k in known if k[:2] == m.group(1)]
+    return same[0] if len(same) == 1 else None
+
+
+# ----------------------------------------------------------------------------- magics
+
+
+_MAGIC_LINE = re.compile(r"^(\s*)(?:[!%]|[A-Za-z_][A-Za-z0-9_]*\s*=\s*[!%])")
+
+
+def neutralise_magics(source: str) -> str | None:
+    """Replace IPython magic/shell lines by ``pass``; None for a ``%%`` cell magic."""
+    stripped = source.lstrip()
+    if stripped.startswith("%%"):
+        return None
+    lines = source.split("\n")
+    for i, line in enumerate(lines):
+        m = _MAGIC_LINE.match(line)
+        if m:
+            lines[i] = m.group(1) + "pass"
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- analysis
+
+
+@dataclasses.dataclass
+class Unit:
+    """One kept top-level statement."""
+
+    cell: int
+    line: int
+    source: str
+    defines: tuple[str, ...]  # names it binds
+    augments: tuple[str, ...]  # names whose attributes/items it sets (X.a = ..., X[k] = ...)
+    uses: frozenset[str]
+    dotted_import: bool = False  # `import a.b` (binds a, adds a.b)
+    star: bool = False  # `from m import *`
+
+    @property
+    def position(self) -> tuple[int, int]:
+        return (self.cell, self.line)
+
+    def wire(self) -> dict[str, Any]:
+        return {"file": f"<cell {self.cell}>", "line": self.line, "source": self.source}
+
+
+@dataclasses.dataclass
+class BrokenCell:
+    cell: int
+    line: int
+    names: frozenset[str]
+
+    def message(self) -> str:
+        return f"cell {self.cell} has a syntax error (line {self.line}): fix it so the cell runs"
+
+
+@dataclasses.dataclass
+class Selection:
+    """What the sandbox of one exercise loads."""
+
+    units: list[Unit]
+    missing: list[str]  # required names defined nowhere
+    broken: dict[str, BrokenCell]  # required or needed names whose latest definition is broken
+
+
+def _has_call(node: ast.AST) -> bool:
+    """Whether evaluating ``node`` calls something (a lambda's body is not evaluated)."""
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, ast.Call):
+            return True
+        if isinstance(n, ast.Lambda):
+            todo.extend(n.args.defaults)
+            todo.extend(d for d in n.args.kw_defaults if d is not None)
+            continue
+        todo.extend(ast.iter_child_nodes(n))
+    return False
+
+
+def _names_in(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _target_roots(target: ast.AST, defines: list[str], augments: list[str]) -> bool:
+    """Classify assignment targets; False when a target is not a plain name/attr/item."""
+    if isinstance(target, ast.Name):
+        defines.append(target.id)
+        return True
+    if isinstance(target, ast.Tuple | ast.List):
+        return all(_target_roots(t, defines, augments) for t in target.elts)
+    if isinstance(target, ast.Starred):
+        return _target_roots(target.value, defines, augments)
+    if isinstance(target, ast.Attribute | ast.Subscript):
+        node = target
+        while isinstance(node, ast.Attribute | ast.Subscript):
+            node = node.value
+        if isinstance(node, ast.Name):
+            augments.append(node.id)
+            return True
+    return False
+
+
+_DEF_GUESS = re.compile(
+    r"^(?:async\s+def|def|class)\s+([A-Za-z_][A-Za-z0-9_]*)|^([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=(?!=)",
+    re.M,
+)
+_IMPORT_GUESS = re.compile(r"^(?:from\s+\S+\s+)?import\s+(.+)$", re.M)
+
+
+def _guess_names(source: str) -> frozenset[str]:
+    """Names a cell that does not parse appears to define (column-0 def/class/assignments)."""
+    names = set()
+    for m in _DEF_GUESS.finditer(source):
+        names.add(m.group(1) or m.group(2))
+    for m in _IMPORT_GUESS.finditer(source):
+        for part in m.group(1).split(","):
+            part = part.strip().strip("()")
+            bits = part.split()
+            if len(bits) == 3 and bits[1] == "as":
+                names.add(bits[2])
+            elif bits:
+                names.add(bits[0].split(".")[0])
+    return frozenset(n for n in names if n.isidentifier())
+
+
+class Program:
+    """The kept definitions of a notebook, and which of them each exercise needs."""
+
+    def __init__(self, cells: list[Cell]):
+        self.units: list[Unit] = []
+        self.broken: list[BrokenCell] = []
+        self.skipped_names: set[str] = set()  # names only bound by statements that are skipped
+        self.identifiers: set[str] = set()  # every identifier of the parsed code (safe to show)
+        for cell in cells:
+            self._add_cell(cell)
+        self._defs: dict[str, list[int]] = {}
+        self._augs: dict[str, list[int]] = {}
+        for i, u in enumerate(self.units):
+            for name in u.defines:
+                self._defs.setdefault(name, []).append(i)
+            for name in u.augments:
+                self._augs.setdefault(name, []).append(i)
+        self.skipped_names -= set(self._defs)
+
+    def _add_cell(self, cell: Cell) -> None:
+        source = neutralise_magics(cell.source)
+        if source is None or not source.strip():
+            return
+        try:
+            tree = ast.parse(source)
+        except SyntaxError as exc:
+            line = exc.lineno if isinstance(exc.lineno, int) and exc.lineno > 0 else 1
+            self.broken.append(BrokenCell(cell.index, line, _guess_names(source)))
+            return
+        except (ValueError, RecursionError, MemoryError, OverflowError):
+            self.broken.append(BrokenCell(cell.index, 1, _guess_names(source)))
+            return
+        lines = source.split("\n")
+        body = tree.body
+        line_use: dict[int, int] = {}
+        for stmt in body:
+            for ln in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1):
+                line_use[ln] = line_use.get(ln, 0) + 1
+        for stmt in body:
+            self.identifiers |= _names_in(stmt)
+            unit = self._classify(stmt)
+            if unit is None:
+                for node in ast.walk(stmt):
+                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                        self.skipped_names.add(node.id)
+                continue
+            defines, augments, uses, dotted, star = unit
+            start = stmt.lineno
+            decos = getattr(stmt, "decorator_list", [])
+            if decos:
+                start = min([start] + [d.lineno for d in decos])
+            end = stmt.end_lineno or stmt.lineno
+            shared = any(line_use.get(ln, 0) > 1 for ln in range(start, end + 1))
+            if shared:
+                seg = ast.get_source_segment(source, stmt)
+                if seg is None:
+                    continue
+                text = seg
+                col = stmt.col_offset
+                if col:
+                    text = seg  # a statement after `;` starts mid-line; its segment is exact
+            else:
+                text = "\n".join(lines[start - 1 : end])
+            self.units.append(
+                Unit(cell.index, start, text, tuple(defines), tuple(augments), uses, dotted, star)
+            )
+
+    @staticmethod
+    def _classify(stmt: ast.stmt):
+        if isinstance(stmt, ast.Import):
+            defines = []
+            dotted = False
+            for alias in stmt.names:
+                if alias.asname:
+                    defines.append(alias.asname)
+                else:
+                    defines.append(alias.name.split(".")[0])
+                    dotted = dotted or "." in alias.name
+            return defines, [], frozenset(), dotted and len(stmt.names) == 1, False
+        if isinstance(stmt, ast.ImportFrom):
+            names = [a.asname or a.name for a in stmt.names]
+            if names == ["*"]:
+                return [], [], frozenset(), False, True
+            return names, [], frozenset(), False, False
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            return [stmt.name], [], frozenset(_names_in(stmt) - {stmt.name}), False, False
+        if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            if stmt.value is None or _has_call(stmt):
+                return None
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            defines: list[str] = []
+            augments: list[str] = []
+            if not all(_target_roots(t, defines, augments) for t in targets):
+                return None
+            if isinstance(stmt, ast.AugAssign):
+                augments += defines
+                defines = []
+            uses = _names_in(stmt.value) | set(augments)
+            for t in targets:
+                if not isinstance(t, ast.Name):
+                    uses |= _names_in(t)
+            return defines, augments, frozenset(uses), False, False
+        return None
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def defined(self, name: str) -> bool:
+        return name in self._defs
+
+    def latest_broken(self, name: str) -> BrokenCell | None:
+        """The broken cell that appears to (re)define ``name`` after its last valid definition."""
+        last = self._defs.get(name)
+        pos = self.units[last[-1]].position if last else (-1, -1)
+        hits = [b for b in self.broken if name in b.names and (b.cell, 0) > (pos[0], -1)]
+        return hits[-1] if hits else None
+
+    def select(self, names: list[str]) -> Selection:
+        """The units an exercise needs: the latest definition of each name, transitively."""
+        chosen: set[int] = set()
+        seen: set[str] = set()
+        todo = list(names)
+        broken: dict[str, BrokenCell] = {}
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            b = self.latest_broken(name)
+            if b is not None:
+                broken[name] = b
+            defs = self._defs.get(name)
+            if not defs:
+                continue
+            picked = [defs[-1]]
+            if self.units[defs[-1]].dotted_import:
+                for i in reversed(defs[:-1]):
+                    if not self.units[i].dotted_import:
+                        break
+                    picked.append(i)
+            first = min(self.units[i].position for i in picked)
+            picked += [i for i in self._augs.get(name, []) if self.units[i].position > first]
+            for i in picked:
+                if i not in chosen:
+                    chosen.add(i)
+                    todo.extend(self.units[i].uses)
+                    todo.extend(self.units[i].augments)
+        chosen |= {i for i, u in enumerate(self.units) if u.star}
+        units = [self.units[i] for i in sorted(chosen)]
+        missing = [n for n in names if n not in self._defs and n not in broken]
+        return Selection(units, missing, broken)
+
+    def all_units(self) -> list[Unit]:
+        """Every kept definition, latest-wins not applied (as when running top to bottom)."""
+        return list(self.units)

@@ -1,0 +1,377 @@
+"""pytest side of the grader: the ``student``/``reference``/``rng`` fixtures and the collector.
+
+``tests/graders/conftest.py`` imports the fixtures (``from nnlite.grading.plugin import *``).
+Two modes:
+
+* **grading** (``python -m nnlite grade``): the CLI runs pytest in-process on one grader file with
+  a :class:`CollectorPlugin`; the fixtures serve the submitted notebook and the plugin records
+  every test's points, status and messages.
+* **plain pytest** (CI, authors): no collector; the fixtures serve the lesson's *solution*
+  notebook through the same sandbox, so every grader test must pass on the reference.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from nnlite.grading.errors import GraderError, GradingFailure, StudentError
+from nnlite.grading.notebook import Notebook, Program, read_notebook
+from nnlite.grading.proxy import ExerciseRunner, Reference, Student
+from nnlite.grading.sandbox import Limits, choose_isolation, kill_all
+
+__all__ = ["student", "reference", "rng", "nnlite_grading_sessions"]
+
+MARKERS = [
+    "exercise(grade_id): the notebook exercise a grader test scores",
+    "points(n): points a grader test is worth",
+    "hint(text): the misconception a failing grader test points to",
+    "visible: a grader test whose feedback may show values (not hidden)",
+]
+
+atexit.register(kill_all)
+
+
+def find_solution(grader_file: str | Path, lesson: str) -> Path | None:
+    """``solutions/LESSON.ipynb`` in the nearest ancestor directory of the grader file."""
+    for parent in Path(grader_file).resolve().parents:
+        cand = parent / "solutions" / f"{lesson}.ipynb"
+        if cand.is_file():
+            return cand
+    return None
+
+
+def grader_spec(module: Any) -> tuple[str, dict[str, list[str]]]:
+    """Validate and return a grader module's ``LESSON`` and ``EXERCISES``."""
+    lesson = getattr(module, "LESSON", None)
+    exercises = getattr(module, "EXERCISES", None)
+    if not isinstance(lesson, str) or not lesson:
+        raise GraderError(f"{module.__name__}: module-level LESSON = 'NN_topic' is missing")
+    if not isinstance(exercises, dict) or not exercises:
+        raise GraderError(
+            f"{module.__name__}: module-level EXERCISES = {{grade_id: [names]}} is missing"
+        )
+    for key, names in exercises.items():
+        if not isinstance(key, str) or not isinstance(names, list | tuple) or not names:
+            raise GraderError(
+                f"{module.__name__}: EXERCISES[{key!r}] must be a non-empty list of names"
+            )
+        if not all(isinstance(n, str) and n.isidentifier() for n in names):
+            raise GraderError(f"{module.__name__}: EXERCISES[{key!r}] must list identifiers")
+    return lesson, {k: list(v) for k, v in exercises.items()}
+
+
+def item_meta(item: pytest.Item) -> tuple[str | None, float, str | None, bool]:
+    """(grade_id, points, hint, visible) from an item's markers."""
+    ex = item.get_closest_marker("exercise")
+    pts = item.get_closest_marker("points")
+    hint = item.get_closest_marker("hint")
+    grade_id = ex.args[0] if ex is not None and ex.args else None
+    points = pts.args[0] if pts is not None and pts.args else None
+    if grade_id is not None and not isinstance(grade_id, str):
+        raise GraderError(f"{item.nodeid}: @pytest.mark.exercise needs a grade_id string")
+    if grade_id is not None:
+        if points is None:
+            raise GraderError(f"{item.nodeid}: @pytest.mark.points(n) is missing")
+        if isinstance(points, bool) or not isinstance(points, int | float) or not points >= 0:
+            raise GraderError(f"{item.nodeid}: @pytest.mark.points needs a number >= 0")
+    return (
+        grade_id,
+        float(points or 0),
+        hint.args[0] if hint is not None and hint.args else None,
+        item.get_closest_marker("visible") is not None,
+    )
+
+
+class GradingSession:
+    """Everything about grading one notebook with one grader module."""
+
+    def __init__(
+        self,
+        notebook: str | Path,
+        *,
+        lesson: str,
+        isolation: str | None = None,
+        limits: Limits | None = None,
+        nb: Notebook | None = None,
+        solution: str | Path | None = None,
+    ):
+        self.notebook = str(notebook)
+        self.lesson = lesson
+        self.level = choose_isolation(isolation)
+        self.limits = limits or Limits()
+        if nb is None:
+            nb = read_notebook(notebook)
+        self.warnings: list[str] = list(nb.warnings)
+        self.notebook_error = nb.error
+        self.program = Program(nb.cells if nb.error is None else [])
+        self.solution = Path(solution) if solution else None
+        self.runners: dict[str, ExerciseRunner] = {}
+        self._reference: Reference | None = None
+        self.exercises: dict[str, list[str]] = {}
+
+    def runner(self, grade_id: str, exercises: dict[str, list[str]]) -> ExerciseRunner:
+        if grade_id not in exercises:
+            raise GraderError(f"exercise {grade_id!r} is not a key of EXERCISES")
+        self.exercises = exercises
+        r = self.runners.get(grade_id)
+        if r is None:
+            r = ExerciseRunner(
+                grade_id,
+                exercises[grade_id],
+                self.program,
+                self.level,
+                self.limits,
+                self.notebook_error,
+            )
+            self.runners[grade_id] = r
+        return r
+
+    def start(self, grade_ids: list[str], exercises: dict[str, list[str]]) -> None:
+        """Start the sandboxes of these exercises now, so that they load concurrently."""
+        for gid in grade_ids:
+            if gid in exercises:
+                self.runner(gid, exercises).start()
+
+    def reference(self, module: Any, grader_file: str | Path) -> Reference:
+        if self._reference is None:
+            lesson, exercises = grader_spec(module)
+            sol = self.solution or find_solution(grader_file, lesson)
+            if sol is None:
+                raise GraderError(
+                    f"no solution notebook solutions/{lesson}.ipynb near {grader_file}"
+                )
+            nb = read_notebook(sol)
+            if nb.error:
+                raise GraderError(f"the solution notebook {sol}: {nb.error}")
+            names = [n for names in exercises.values() for n in names]
+            self._reference = Reference(Program(nb.cells), names, Path(sol).name)
+        return self._reference
+
+    def features(self) -> list[str]:
+        for r in self.runners.values():
+            if r.features:
+                return list(r.features)
+        return []
+
+    def close(self) -> None:
+        for r in self.runners.values():
+            r.close()
+
+
+SESSION_KEY = pytest.StashKey[GradingSession]()
+CI_KEY = pytest.StashKey[dict]()
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+def _session_for(request: pytest.FixtureRequest, sessions: dict) -> GradingSession:
+    session = request.config.stash.get(SESSION_KEY, None)
+    if session is not None:
+        return session
+    # Plain pytest: grade the lesson's solution notebook.
+    module = request.module
+    lesson, exercises = grader_spec(module)
+    key = str(Path(module.__file__).resolve())
+    session = sessions.get(key)
+    if session is None:
+        sol = find_solution(module.__file__, lesson)
+        if sol is None:
+            raise GraderError(
+                f"no solution notebook solutions/{lesson}.ipynb for {module.__file__}"
+            )
+        session = GradingSession(sol, lesson=lesson, solution=sol)
+        sessions[key] = session
+        wanted = []
+        for item in request.session.items:
+            if getattr(item, "module", None) is module:
+                gid = item_meta(item)[0]
+                if gid is not None and gid not in wanted:
+                    wanted.append(gid)
+        session.start(wanted, exercises)
+    return session
+
+
+@pytest.fixture(scope="session")
+def nnlite_grading_sessions():
+    """Grading sessions of plain pytest runs (one per grader module); closed at the end."""
+    sessions: dict[str, GradingSession] = {}
+    yield sessions
+    for s in sessions.values():
+        s.close()
+
+
+@pytest.fixture
+def student(request: pytest.FixtureRequest, nnlite_grading_sessions: dict) -> Student:
+    """Proxy to the graded notebook's definitions, running in the exercise's sandbox."""
+    lesson, exercises = grader_spec(request.module)
+    grade_id, _points, _hint, visible = item_meta(request.node)
+    if grade_id is None:
+        raise GraderError(
+            f"{request.node.nodeid} uses `student` without @pytest.mark.exercise(...)"
+        )
+    session = _session_for(request, nnlite_grading_sessions)
+    runner = session.runner(grade_id, exercises)
+    if runner.blocked:
+        raise StudentError(runner.blocked)
+    timeout = getattr(request.module, "TIMEOUT", None)
+    return Student(runner, visible, float(timeout) if timeout else None)
+
+
+@pytest.fixture
+def reference(request: pytest.FixtureRequest, nnlite_grading_sessions: dict) -> Reference:
+    """The solution notebook's definitions, executed in the trusted grader process."""
+    session = request.config.stash.get(SESSION_KEY, None)
+    if session is None:
+        session = _session_for(request, nnlite_grading_sessions)
+    return session.reference(request.module, request.module.__file__)
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> np.random.Generator:
+    """A numpy Generator seeded from the test's name: the same inputs on every run."""
+    key = f"{Path(request.module.__file__).name}::{request.node.name}"
+    return np.random.default_rng(zlib.crc32(key.encode()))
+
+
+# ----------------------------------------------------------------------------- collector
+
+
+@dataclasses.dataclass
+class Outcome:
+    exercise: str
+    name: str
+    points: float
+    status: str = "error"
+    message: str = ""
+    detail: str | None = None
+    hint: str | None = None
+    hidden: bool = True
+    description: str = ""
+    duration: float = 0.0
+
+
+class CollectorPlugin:
+    """Records per-test outcomes while the CLI runs a grader file in-process."""
+
+    def __init__(self, session: GradingSession):
+        self.session = session
+        self.outcomes: dict[str, Outcome] = {}
+        self.order: list[str] = []
+        self.exercises: dict[str, list[str]] = {}
+        self.lesson: str | None = None
+        self.faults: list[str] = []
+        self.collected = False
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[SESSION_KEY] = self.session
+        for line in MARKERS:
+            config.addinivalue_line("markers", line)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.faults.append(f"cannot collect the grader: {str(report.longrepr)[-2000:]}")
+
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list
+    ) -> None:
+        keep, drop = [], []
+        for item in items:
+            try:
+                grade_id, points, hint, visible = item_meta(item)
+                if grade_id is None:
+                    drop.append(item)
+                    continue
+                lesson, exercises = grader_spec(item.module)
+                if grade_id not in exercises:
+                    raise GraderError(f"{item.nodeid}: exercise {grade_id!r} is not in EXERCISES")
+            except GraderError as exc:
+                self.faults.append(str(exc))
+                drop.append(item)
+                continue
+            self.lesson, self.exercises = lesson, exercises
+            doc = (getattr(item, "function", None).__doc__ or "").strip().split("\n")[0]
+            self.outcomes[item.nodeid] = Outcome(
+                grade_id, item.name, points, hint=hint, hidden=not visible, description=doc
+            )
+            self.order.append(item.nodeid)
+            keep.append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+        self.collected = True
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        wanted = []
+        for nodeid in self.order:
+            gid = self.outcomes[nodeid].exercise
+            if gid not in wanted:
+                wanted.append(gid)
+        try:
+            self.session.start(wanted, self.exercises)
+        except Exception as exc:  # noqa: BLE001
+            self.faults.append(f"cannot start the sandboxes: {type(exc).__name__}: {exc}")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        out = self.outcomes.get(item.nodeid)
+        if out is None:
+            return
+        if call.when == "call":
+            out.duration = call.duration
+        if report.when == "setup" and report.passed:
+            return
+        if report.when == "teardown":
+            if report.failed and out.status == "passed":
+                self._record(out, call)
+            return
+        if report.when == "call" and report.passed:
+            out.status, out.message = "passed", ""
+            return
+        if report.skipped:
+            out.status = "skipped"
+            out.message = "skipped"
+            return
+        self._record(out, call)
+
+    def _record(self, out: Outcome, call: pytest.CallInfo) -> None:
+        exc = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(exc, GradingFailure):
+            out.status = exc.status
+            out.message = exc.message
+            out.detail = exc.detail
+            if exc.hint:
+                out.hint = exc.hint if not out.hint else f"{exc.hint} {out.hint}"
+        elif isinstance(exc, AssertionError):
+            out.status = "failed"
+            out.message = "wrong result"
+            text = str(exc).strip().split("\n")[0]
+            out.detail = text[:300] or None
+        elif isinstance(exc, GraderError):
+            out.status = "error"
+            out.message = "the grader could not run this test (a fault of the grader, not yours)"
+            self.faults.append(f"{out.name}: {exc}")
+        else:
+            name = type(exc).__name__ if exc is not None else "unknown"
+            out.status = "error"
+            out.message = (
+                "the grader could not check this result (a fault of the grader, not yours)"
+            )
+            self.faults.append(f"{out.name}: unexpected {name}: {str(exc)[:500]}")
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.session.close()
+
+
+def now() -> float:
+    return time.monotonic()

@@ -1,0 +1,395 @@
+"""Grading reports: the JSON report (GRADING.md schema + extras), Gradescope ``results.json``,
+the CSV gradebook and the terminal report; atomic writes; a small schema validator."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+REPORT_VERSION = "nnlite-grading/1"
+STATUSES = ("passed", "failed", "error", "timeout", "missing")
+
+# JSON Schema (draft 2020-12 subset) of one report. ``validate_report`` checks exactly this.
+REPORT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["notebook", "lesson", "score", "max_score", "isolation", "exercises"],
+    "properties": {
+        "notebook": {"type": "string"},
+        "student": {"type": "string"},
+        "lesson": {"type": ["string", "null"]},
+        "score": {"type": "number", "minimum": 0},
+        "max_score": {"type": "number", "minimum": 0},
+        "isolation": {"type": "string", "enum": ["namespaces", "landlock", "process", "none"]},
+        "isolation_features": {"type": "array", "items": {"type": "string"}},
+        "version": {"type": "string"},
+        "duration": {"type": "number", "minimum": 0},
+        "error": {"type": ["string", "null"]},
+        "warnings": {"type": "array", "items": {"type": "string"}},
+        "grader_faults": {"type": "array", "items": {"type": "string"}},
+        "exercises": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "score", "max_score", "status", "tests"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "score": {"type": "number", "minimum": 0},
+                    "max_score": {"type": "number", "minimum": 0},
+                    "status": {"type": "string", "enum": list(STATUSES)},
+                    "message": {"type": "string"},
+                    "tests": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": [
+                                "name",
+                                "score",
+                                "max_score",
+                                "status",
+                                "message",
+                                "hidden",
+                            ],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "score": {"type": "number", "minimum": 0},
+                                "max_score": {"type": "number", "minimum": 0},
+                                "status": {"type": "string", "enum": list(STATUSES)},
+                                "message": {"type": "string"},
+                                "hint": {"type": ["string", "null"]},
+                                "hidden": {"type": "boolean"},
+                                "description": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def _check(value: Any, schema: dict, path: str, errors: list[str]) -> None:
+    types = schema.get("type")
+    if types is not None:
+        names = types if isinstance(types, list) else [types]
+        ok = False
+        for t in names:
+            if t == "object" and isinstance(value, dict):
+                ok = True
+            elif t == "array" and isinstance(value, list):
+                ok = True
+            elif t == "string" and isinstance(value, str):
+                ok = True
+            elif t == "boolean" and isinstance(value, bool):
+                ok = True
+            elif t == "null" and value is None:
+                ok = True
+            elif t == "number" and isinstance(value, int | float) and not isinstance(value, bool):
+                ok = math.isfinite(value)
+        if not ok:
+            errors.append(f"{path}: expected {types}, got {type(value).__name__}")
+            return
+    if "enum" in schema and value not in schema["enum"]:
+        errors.append(f"{path}: {value!r} not in {schema['enum']}")
+    if "minimum" in schema and isinstance(value, int | float) and value < schema["minimum"]:
+        errors.append(f"{path}: {value} < {schema['minimum']}")
+    if isinstance(value, dict):
+        for key in schema.get("required", []):
+            if key not in value:
+                errors.append(f"{path}: missing {key!r}")
+        for key, sub in schema.get("properties", {}).items():
+            if key in value:
+                _check(value[key], sub, f"{path}.{key}", errors)
+    if isinstance(value, list) and "items" in schema:
+        for i, v in enumerate(value):
+            _check(v, schema["items"], f"{path}[{i}]", errors)
+
+
+def validate_report(report: Any) -> list[str]:
+    """Errors of ``report`` against :data:`REPORT_SCHEMA` plus the score invariants; [] if valid."""
+    errors: list[str] = []
+    _check(report, REPORT_SCHEMA, "$", errors)
+    if errors:
+        return errors
+    names = [e["name"] for e in report["exercises"]]
+    if len(set(names)) != len(names):
+        errors.append("$.exercises: an exercise appears twice")
+    total = 0.0
+    for e in report["exercises"]:
+        if e["score"] > e["max_score"] + 1e-9:
+            errors.append(f"exercise {e['name']}: score above max_score")
+        s = sum(t["score"] for t in e["tests"])
+        m = sum(t["max_score"] for t in e["tests"])
+        if abs(s - e["score"]) > 1e-6 or abs(m - e["max_score"]) > 1e-6:
+            errors.append(f"exercise {e['name']}: score/max_score differ from its tests")
+        for t in e["tests"]:
+            if t["score"] > t["max_score"] + 1e-9:
+                errors.append(f"test {t['name']}: score above max_score")
+        total += e["score"]
+    if abs(total - report["score"]) > 1e-6:
+        errors.append("$.score differs from the sum of the exercises")
+    if report["score"] > report["max_score"] + 1e-9:
+        errors.append("$.score above $.max_score")
+    try:
+        json.dumps(report, allow_nan=False)
+    except ValueError as exc:
+        errors.append(f"not valid JSON: {exc}")
+    return errors
+
+
+# ----------------------------------------------------------------------------- building
+
+
+def _num(x: float) -> float | int:
+    x = round(float(x), 6)
+    if not math.isfinite(x):
+        x = 0.0
+    return int(x) if x.is_integer() else x
+
+
+def exercise_status(statuses: list[str]) -> str:
+    """One status for an exercise from its tests' statuses."""
+    if not statuses or all(s == "passed" for s in statuses):
+        return "passed"
+    bad = [s for s in statuses if s != "passed"]
+    if all(s == "missing" for s in bad) and "passed" not in statuses:
+        return "missing"
+    for s in ("timeout", "error", "failed", "missing"):
+        if s in bad:
+            return s
+    return "failed"
+
+
+def build_report(
+    *,
+    notebook: str,
+    student: str,
+    lesson: str | None,
+    exercises: dict[str, list[str]],
+    outcomes: list[Any],
+    isolation: str,
+    features: list[str],
+    duration: float,
+    error: str | None = None,
+    warnings: list[str] | None = None,
+    faults: list[str] | None = None,
+) -> dict[str, Any]:
+    """Assemble a report; every exercise of ``exercises`` appears exactly once, clamped."""
+    by_ex: dict[str, list[Any]] = {k: [] for k in exercises}
+    for out in outcomes:
+        if out.status == "skipped":
+            continue
+        by_ex.setdefault(out.exercise, []).append(out)
+    ex_list = []
+    total = max_total = 0.0
+    for name, outs in by_ex.items():
+        tests = []
+        for o in outs:
+            pts = max(0.0, float(o.points)) if math.isfinite(o.points) else 0.0
+            status = o.status if o.status in STATUSES else "error"
+            score = pts if status == "passed" else 0.0
+            msg = o.message or ""
+            if not o.hidden and o.detail:
+                msg = f"{msg}: {o.detail}" if msg else o.detail
+            tests.append(
+                {
+                    "name": o.name,
+                    "score": _num(score),
+                    "max_score": _num(pts),
+                    "status": status,
+                    "message": msg,
+                    "hint": (o.hint if status not in ("passed", "missing") else None),
+                    "hidden": bool(o.hidden),
+                    "description": o.description or "",
+                }
+            )
+        e_score = sum(t["score"] for t in tests)
+        e_max = sum(t["max_score"] for t in tests)
+        status = exercise_status([t["status"] for t in tests])
+        messages = [t["message"] for t in tests if t["status"] != "passed" and t["message"]]
+        e_msg = ""
+        if status != "passed" and messages and all(m == messages[0] for m in messages):
+            e_msg = messages[0]
+        if error and not tests:
+            status, e_msg = "error", error
+        ex_list.append(
+            {
+                "name": name,
+                "score": _num(min(e_score, e_max)),
+                "max_score": _num(e_max),
+                "status": status,
+                "message": e_msg,
+                "tests": tests,
+            }
+        )
+        total += min(e_score, e_max)
+        max_total += e_max
+    return {
+        "notebook": notebook,
+        "student": student,
+        "lesson": lesson,
+        "score": _num(min(total, max_total)),
+        "max_score": _num(max_total),
+        "isolation": isolation,
+        "isolation_features": list(features),
+        "version": REPORT_VERSION,
+        "duration": round(max(0.0, duration), 3),
+        "error": error,
+        "warnings": list(warnings or []),
+        "grader_faults": list(faults or []),
+        "exercises": ex_list,
+    }
+
+
+# ----------------------------------------------------------------------------- outputs
+
+
+def atomic_write(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same directory and os.replace."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def to_json(report: Any) -> str:
+    return json.dumps(report, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def gradescope(report: dict[str, Any]) -> dict[str, Any]:
+    """Gradescope autograder ``results.json`` for one report."""
+    tests = []
+    for i, ex in enumerate(report["exercises"], start=1):
+        for j, t in enumerate(ex["tests"], start=1):
+            out = t["message"]
+            if t.get("hint") and t["status"] != "passed":
+                out = f"{out}\nHint: {t['hint']}" if out else f"Hint: {t['hint']}"
+            tests.append(
+                {
+                    "name": f"{ex['name']}: {t['name']}",
+                    "number": f"{i}.{j}",
+                    "score": t["score"],
+                    "max_score": t["max_score"],
+                    "status": "passed" if t["status"] == "passed" else "failed",
+                    "output": out,
+                    "visibility": "visible",
+                    "tags": [ex["name"], t["status"]],
+                }
+            )
+    lines = [f"Lesson {report['lesson'] or '?'}: {report['score']}/{report['max_score']}"]
+    if report.get("error"):
+        lines.append(f"Error: {report['error']}")
+    for ex in report["exercises"]:
+        lines.append(f"  {ex['name']}: {ex['score']}/{ex['max_score']} ({ex['status']})")
+    return {
+        "score": report["score"],
+        "max_score": report["max_score"],
+        "execution_time": report.get("duration", 0),
+        "output": "\n".join(lines),
+        "output_format": "text",
+        "test_output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def gradebook_csv(reports: list[dict[str, Any]]) -> str:
+    """One row per notebook: student, notebook, lesson, one column per exercise, total..."""
+    columns: list[str] = []
+    for r in reports:
+        for ex in r["exercises"]:
+            if ex["name"] not in columns:
+                columns.append(ex["name"])
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["student", "notebook", "lesson", *columns, "score", "max_score", "error"])
+    for r in reports:
+        scores = {ex["name"]: ex["score"] for ex in r["exercises"]}
+        row = [_csv_safe(r.get("student", "")), _csv_safe(r["notebook"]), r["lesson"] or ""]
+        row += [scores.get(c, "") for c in columns]
+        row += [r["score"], r["max_score"], _csv_safe(r.get("error") or "")]
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def _csv_safe(text: str) -> str:
+    """Neutralise spreadsheet formulas in text cells (file names are student-controlled)."""
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
+_SYMBOL = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⏱", "missing": "?"}
+
+
+def render_text(report: dict[str, Any], *, color: bool = False, verbose: bool = False) -> str:
+    """The terminal report: per exercise and test, points, messages and hints."""
+
+    def c(text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if color else text
+
+    lines = []
+    head = f"{report['notebook']}"
+    if report.get("lesson"):
+        head += f"  (lesson {report['lesson']})"
+    lines.append(c(head, "1"))
+    if report.get("error"):
+        lines.append(c(f"  error: {report['error']}", "31"))
+    for w in report.get("warnings", []):
+        lines.append(c(f"  warning: {w}", "33"))
+    for ex in report["exercises"]:
+        colour = "32" if ex["status"] == "passed" else ("33" if ex["score"] > 0 else "31")
+        lines.append(
+            c(
+                f"  {ex['name']:<28} {_fmt(ex['score'])}/{_fmt(ex['max_score'])}  {ex['status']}",
+                colour,
+            )
+        )
+        if ex["status"] == "passed" and not verbose:
+            continue
+        if ex.get("message") and ex["status"] != "passed":
+            lines.append(f"      {ex['message']}")
+            if all(t["status"] == ex["status"] for t in ex["tests"]) and not verbose:
+                hints = {t["hint"] for t in ex["tests"] if t.get("hint")}
+                for h in sorted(hints):
+                    lines.append(c(f"      hint: {h}", "36"))
+                continue
+        for t in ex["tests"]:
+            if t["status"] == "passed" and not verbose:
+                continue
+            sym = _SYMBOL.get(t["status"], "?")
+            lines.append(
+                f"    {sym} {t['name']:<40} {_fmt(t['score'])}/{_fmt(t['max_score'])}  {t['message']}"
+            )
+            if t.get("hint") and t["status"] != "passed":
+                lines.append(c(f"        hint: {t['hint']}", "36"))
+    total = f"  total: {_fmt(report['score'])}/{_fmt(report['max_score'])}"
+    lines.append(c(total, "1"))
+    if report.get("grader_faults"):
+        lines.append(c("  grader faults (please report):", "35"))
+        for f in report["grader_faults"]:
+            lines.append(f"    {f[:500]}")
+    lines.append(c(f"  isolation: {report['isolation']}", "2"))
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"

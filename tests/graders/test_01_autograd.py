@@ -1,0 +1,1089 @@
+"""Hidden grader of lesson 01, "Autograd from scratch".
+
+Every test scores one exercise (``@pytest.mark.exercise``) and compares the student's answer,
+computed in the sandbox, with the solution notebook's answer (``reference``) or with an exact
+mathematical value, in this trusted process. Exercises are graded independently: the
+``backward`` tests build graphs from nodes whose local rules the driver supplies, and the
+``gradcheck`` tests use a driver-made output whose ``backward`` the driver supplies, so a
+missing rule or a broken ``backward`` costs only its own exercise.
+
+Points per exercise add up to the points of the exercise cell in the notebook.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnlite.grading import assert_close, assert_equal, assert_true, fail
+from nnlite.grading.compare import as_array
+
+LESSON = "01_autograd"
+ELEMENTWISE = [
+    "add_backward",
+    "sub_backward",
+    "neg_backward",
+    "mul_backward",
+    "truediv_backward",
+    "pow_backward",
+    "exp_backward",
+    "log_backward",
+    "tanh_backward",
+    "relu_backward",
+]
+SHAPE_RULES = [
+    "matmul_backward",
+    "sum_backward",
+    "mean_backward",
+    "reshape_backward",
+    "transpose_backward",
+    "getitem_backward",
+]
+EXERCISES = {
+    "numerical_grad": ["numerical_grad"],
+    "rel_error": ["rel_error"],
+    "unbroadcast": ["unbroadcast"],
+    "rules_elementwise": ELEMENTWISE,
+    "rules_shape": SHAPE_RULES,
+    "backward": ["backward", "Tensor"],
+    "gradcheck": ["gradcheck", "Tensor"],
+}
+
+HINT_CENTRAL = (
+    "Use the central difference (f(x + h e_i) - f(x - h e_i)) / (2h): the forward difference "
+    "(f(x + h e_i) - f(x)) / h is only accurate to O(h)."
+)
+HINT_RESTORE = (
+    "Leave x unchanged even when f raises: perturb a private copy of x, or restore the entry in "
+    "a `finally:` block."
+)
+HINT_SIZE1 = (
+    "numpy lines shapes up from the right: sum over the leading axes that `shape` lacks, then "
+    "over the axes where `shape` has size 1 but the gradient does not, keeping them "
+    "(keepdims=True): a (3, 4) gradient goes back to a (3, 1) input as a (3, 1) array."
+)
+HINT_MATMUL = (
+    "The gradient of each operand has that operand's shape: for a (n, k) @ (k, m) product it is "
+    "g @ b.T for a and a.T @ g for b. Swapped transposes go unnoticed on square matrices only."
+)
+
+
+# ========================================================================= helpers (parent)
+
+
+def reduce_to(got, shape, what):
+    """The student's gradient summed to ``shape`` when it came back in a broadcast shape."""
+    arr = as_array(got, msg=what)
+    shape = tuple(shape)
+    if arr.shape == shape:
+        return arr
+    extra = arr.ndim - len(shape)
+    tail = arr.shape[max(extra, 0) :]
+    if extra < 0 or any(s not in (1, t) for s, t in zip(shape, tail, strict=True)):
+        fail(f"{what}: wrong shape {arr.shape}, expected {shape} (or the broadcast shape)")
+    out = arr.sum(axis=tuple(range(extra))) if extra else arr
+    ones = tuple(i for i, s in enumerate(shape) if s == 1 and out.shape[i] != 1)
+    return out.sum(axis=ones, keepdims=True) if ones else out
+
+
+def as_pair(got, what):
+    if not isinstance(got, tuple | list) or len(got) != 2:
+        fail(f"{what} must return a pair (grad_a, grad_b)")
+    return got
+
+
+# ========================================================================= drivers (sandbox)
+# Drivers run in the sandbox with the student's namespace `ns`. They compute; they never judge.
+
+
+def f_sum_sin(x):
+    return np.sin(x).sum()
+
+
+def f_poly(x):
+    x = np.asarray(x, dtype=np.float64)
+    return (x**3).sum() + 0.5 * x.sum() ** 2 - (x * np.arange(x.size).reshape(x.shape)).sum()
+
+
+def f_sum_squares(x):
+    return (np.asarray(x) ** 2).sum()
+
+
+def drive_numgrad_f_raises(ns, x):
+    """numerical_grad with an f that raises on its third call; returns x afterwards."""
+    calls = [0]
+
+    def f(v):
+        calls[0] += 1
+        if calls[0] == 3:
+            raise ArithmeticError("boom")
+        return float(np.sum(v * v))
+
+    try:
+        ns.numerical_grad(f, x)
+        raised = False
+    except ArithmeticError:
+        raised = True
+    return raised, x
+
+
+def drive_numgrad_float32(ns, x):
+    """numerical_grad of a float32 function at a float32 point: (dtype name, values)."""
+
+    def f(v):
+        return (np.asarray(v) * np.float32(2.5)).sum(dtype=np.float32)
+
+    g = np.asarray(ns.numerical_grad(f, x, 1e-2))
+    return g.dtype.name, g.astype(np.float64)
+
+
+def drive_rel_error_raises(ns, a, b):
+    try:
+        ns.rel_error(a, b)
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        return type(exc).__qualname__
+    return "no exception"
+
+
+def drive_unbroadcast_raises(ns, grad, shape):
+    try:
+        ns.unbroadcast(grad, tuple(shape))
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        return type(exc).__qualname__
+    return "no exception"
+
+
+def drive_getitem_slice(ns, x, g):
+    return ns.getitem_backward(x, g, (slice(1, None), slice(None, None, 2)))
+
+
+def drive_graph(ns, scenario, x0):
+    """Build a small graph of the student's Tensor with nodes whose rules the driver supplies,
+    backpropagate with the student's backward(), and return what the scenario observes."""
+    T = ns["Tensor"]
+
+    def node(data, parents, rule):
+        out = T(np.asarray(data))
+        out.requires_grad = True
+        out._parents = tuple(parents)
+        out._op = "test"
+        out._backward = rule
+        return out
+
+    def add(a, b):
+        return node(a.data + b.data, (a, b), lambda g: (g, g))
+
+    def mul(a, b):
+        return node(a.data * b.data, (a, b), lambda g: (g * b.data, g * a.data))
+
+    def scale(a, c):
+        return node(a.data * c, (a,), lambda g: (g * c,))
+
+    def exp(a):
+        e = np.exp(a.data)
+        return node(e, (a,), lambda g: (g * e,))
+
+    def total(a):
+        return node(a.data.sum(), (a,), lambda g: (np.ones_like(a.data) * g,))
+
+    x = T(np.array(x0, dtype=np.float64), requires_grad=True)
+    if scenario == "reuse":  # sum(x*x + x): gradient 2x + 1
+        total(add(mul(x, x), x)).backward()
+        return x.grad
+    if (
+        scenario == "diamond"
+    ):  # u = exp(x); y = sum(2*(3*u) + u) = sum(7 exp(x)), paths of 1 and 3 steps
+        u = exp(x)
+        total(add(scale(scale(u, 3.0), 2.0), u)).backward()
+        return x.grad
+    if scenario == "accumulate":  # two calls add up; reset; one call
+        y = total(mul(x, x))
+        y.backward()
+        y.backward()
+        twice = np.array(x.grad, dtype=np.float64)
+        x.grad = None
+        y.backward()
+        return twice, x.grad
+    if scenario == "deep":  # 10,000 additions of a constant
+        one = T(np.ones_like(x.data))
+        out = x
+        for _ in range(10_000):
+            out = add(out, one)
+        total(out).backward()
+        return x.grad
+    if scenario == "nonscalar":  # backward() on a vector must refuse
+        y = scale(x, 2.0)
+        try:
+            y.backward()
+        except NotImplementedError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            return "raised", [c.__qualname__ for c in type(exc).__mro__], str(exc)
+        return "returned", [], ""
+    if scenario == "vector_seed":  # backward(grad) of y = 3x
+        y = scale(x, 3.0)
+        y.backward(np.arange(x.data.size, dtype=np.float64).reshape(x.data.shape) + 1.0)
+        return x.grad
+    if scenario == "constant":  # a leaf without requires_grad gets no gradient
+        c = T(np.full(x.data.shape, 2.0))
+        total(mul(x, c)).backward()
+        return x.grad, c.grad is None
+    if scenario == "float32":  # float32 leaves get float32 gradients
+        x32 = T(np.array(x0, dtype=np.float32), requires_grad=True)
+        total(mul(x32, x32)).backward()
+        return x32.grad.dtype.name, np.asarray(x32.grad, dtype=np.float64)
+    if scenario == "two_leaves":  # different shapes: (2, 3) * (3,) -> grads of each shape
+        w = T(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+        wb = node(np.broadcast_to(w.data, x.data.shape), (w,), lambda g: (g.sum(axis=0),))
+        total(mul(x, wb)).backward()
+        return x.grad, w.grad
+    raise ValueError(scenario)
+
+
+def drive_gradcheck(ns, scenario, xs):
+    """Run the student's gradcheck on driver-made functions whose analytic gradients the driver
+    supplies (so the check does not depend on the student's rules or backward()), with a
+    trusted numerical_grad. Returns ("passed", value) or ("raised", [class names], message)."""
+    T = ns["Tensor"]
+
+    def trusted_numerical_grad(f, x, h=1e-6):
+        x = np.asarray(x)
+        dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+        work = np.array(x, dtype=dtype)
+        out = np.zeros(work.shape, dtype=dtype)
+        for i in np.ndindex(work.shape):
+            v = work[i]
+            work[i] = v + h
+            up = np.asarray(f(work), dtype=np.float64).item()
+            work[i] = v - h
+            down = np.asarray(f(work), dtype=np.float64).item()
+            work[i] = v
+            out[i] = (up - down) / (2 * h)
+        return out
+
+    ns["gradcheck"].__globals__["numerical_grad"] = trusted_numerical_grad
+
+    class Result:
+        """An output with a driver-made backward: adds J^T grad to the inputs' .grad."""
+
+        def __init__(self, value, inputs, vjp):
+            self.data = np.asarray(value, dtype=np.float64)
+            self.requires_grad = True
+            self._parents = ()
+            self._op = "test"
+            self._backward = None
+            self.grad = None
+            self._inputs, self._vjp = inputs, vjp
+
+        @property
+        def shape(self):
+            return self.data.shape
+
+        def backward(self, grad=None):
+            if grad is None:
+                grad = np.ones_like(self.data)
+            grad = np.asarray(getattr(grad, "data", grad), dtype=np.float64).reshape(
+                self.data.shape
+            )
+            for t, g in zip(self._inputs, self._vjp(grad), strict=True):
+                if t.requires_grad:
+                    t.grad = g.copy() if t.grad is None else t.grad + g
+
+    def val(t):
+        return np.asarray(t.data, dtype=np.float64)
+
+    def fn_scalar(a, b, bug=None):  # sum(a * b**2)
+        def vjp(g):
+            ga, gb = g * val(b) ** 2, g * 2 * val(a) * val(b)
+            if bug == "b2":
+                gb = gb.copy()
+                gb[2] *= 3.0
+            if bug == "nan":
+                ga = ga.copy()
+                ga[1] = np.nan
+            if bug == "small":
+                ga = ga * (1 + 5e-4)
+            if bug == "large":
+                ga = ga * (1 + 5e-3)
+            return ga, gb
+
+        return Result((val(a) * val(b) ** 2).sum(), (a, b), vjp)
+
+    def fn_vector(a, bug=None):  # (2a, 3a) for a of shape (1,): two outputs
+        def vjp(g):
+            if bug == "swap":  # the rows of the Jacobian swapped: right only for g = (1, 1)
+                return (np.array([3.0 * g[0] + 2.0 * g[1]]),)
+            return (np.array([2.0 * g[0] + 3.0 * g[1]]),)
+
+        return Result(np.concatenate([2.0 * val(a), 3.0 * val(a)]), (a,), vjp)
+
+    restore = scenario.startswith("restore:")
+    bug = scenario.split(":", 1)[1] if restore else scenario
+    if bug in ("vector", "vector_swap"):
+        inputs = [T(np.array(xs[0], dtype=np.float64), requires_grad=True)]
+
+        def fn(a):
+            return fn_vector(a, "swap" if bug == "vector_swap" else None)
+    else:
+        inputs = [T(np.array(v, dtype=np.float64), requires_grad=True) for v in xs]
+
+        def fn(a, b):
+            return fn_scalar(a, b, None if bug == "ok" else bug)
+
+    if restore:
+        for t in inputs:
+            t.grad = np.full(t.data.shape, 7.0)
+    before = [np.array(t.data, copy=True) for t in inputs]
+    result = {"status": "passed", "types": [], "message": "", "value": None}
+    try:
+        value = ns.gradcheck(fn, inputs)
+        result["value"] = bool(value) if isinstance(value, bool | np.bool_) else None
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        result.update(
+            status="raised", types=[c.__qualname__ for c in type(exc).__mro__], message=str(exc)
+        )
+    result["same_data"] = all(
+        np.array_equal(b, t.data) for b, t in zip(before, inputs, strict=True)
+    )
+    result["grads"] = [
+        None if t.grad is None else np.asarray(t.grad, dtype=np.float64) for t in inputs
+    ]
+    return result
+
+
+# ========================================================================= 1. numerical_grad
+
+
+@pytest.mark.exercise("numerical_grad")
+@pytest.mark.points(1)
+@pytest.mark.hint(HINT_CENTRAL)
+def test_numerical_grad_sin_is_accurate(student, rng):
+    """d/dx sum(sin x) = cos x to a relative error below 1e-8 with h = 1e-6."""
+    x = rng.uniform(-3, 3, size=7)
+    got = student.numerical_grad(f_sum_sin, x)
+    assert_close(got, np.cos(x), rtol=1e-8, atol=1e-9)
+
+
+@pytest.mark.exercise("numerical_grad")
+@pytest.mark.points(0.125)
+@pytest.mark.hint(
+    "Return an array of x's shape: loop over every index, e.g. with np.ndindex(x.shape)."
+)
+@pytest.mark.parametrize("shape", [(), (2, 3), (3, 1, 2), (0, 3)])
+def test_numerical_grad_any_shape(student, reference, rng, shape):
+    """Any shape of x, including () and a 0-length axis, against the reference."""
+    x = rng.normal(size=shape)
+    expected = reference.numerical_grad(f_poly, x)
+    assert_close(student.numerical_grad(f_poly, x), expected, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.exercise("numerical_grad")
+@pytest.mark.points(0.25)
+@pytest.mark.hint("Pass h on: the result must use the step the caller gives.")
+def test_numerical_grad_uses_h(student, reference, rng):
+    """With h = 1e-2 the central difference of x**3 is 3x**2 + h**2, exactly as the reference."""
+    x = rng.normal(size=5)
+    expected = reference.numerical_grad(f_poly, x, 1e-2)
+    assert_close(student.numerical_grad(f_poly, x, 1e-2), expected, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.exercise("numerical_grad")
+@pytest.mark.points(0.25)
+@pytest.mark.hint(
+    "Convert integer input to float64 before adding h: in an int array, x + 1e-6 is truncated "
+    "back to x."
+)
+def test_numerical_grad_integer_input(student):
+    """Integer x is treated as float64."""
+    x = np.array([1, -2, 3])
+    got = student.numerical_grad(f_sum_squares, x)
+    assert_close(got, 2.0 * x, rtol=1e-6, atol=1e-6, dtype=np.float64)
+
+
+@pytest.mark.exercise("numerical_grad")
+@pytest.mark.points(0.25)
+@pytest.mark.hint("float32 in, float32 out: build the result with x's floating dtype.")
+def test_numerical_grad_float32(student):
+    """float32 x gives a float32 gradient (f evaluated at float32 points)."""
+    x = np.array([0.5, -1.5, 2.0], dtype=np.float32)
+    dtype, values = student.run(drive_numgrad_float32, x)
+    assert_equal(dtype, "float32", msg="dtype of the result")
+    assert_close(values, np.full(3, 2.5), rtol=1e-3)
+
+
+@pytest.mark.exercise("numerical_grad")
+@pytest.mark.points(0.5)
+@pytest.mark.hint(HINT_RESTORE)
+def test_numerical_grad_leaves_x_unchanged(student, rng):
+    """x is unchanged after the call, and also after f raised in the middle of it."""
+    x = rng.normal(size=(2, 3))
+    got = student.numerical_grad(f_sum_squares, x)  # an in-place change is reported
+    assert_close(got, 2 * x, rtol=1e-6, atol=1e-8)
+    raised, after = student.run(drive_numgrad_f_raises, x)
+    assert_true(raised is True, "numerical_grad swallowed the exception raised by f")
+    assert_close(after, x, rtol=0, atol=0, msg="x after f raised", hint=HINT_RESTORE)
+
+
+@pytest.mark.exercise("numerical_grad")
+@pytest.mark.points(0.25)
+@pytest.mark.hint("Do not hide NaN: a NaN input makes f, and so the gradient, NaN.")
+def test_numerical_grad_nan_and_huge(student, reference):
+    """NaN propagates; entries of size 1e200 behave as in the reference."""
+    x = np.array([1.0, np.nan, 2.0])
+    assert_close(
+        student.numerical_grad(f_sum_squares, x),
+        reference.numerical_grad(f_sum_squares, x),
+        equal_nan=True,
+    )
+    big = np.array([1e200, -3e200])
+    assert_close(student.numerical_grad(f_sum_sin, big), reference.numerical_grad(f_sum_sin, big))
+
+
+# ========================================================================= 2. rel_error
+
+
+@pytest.mark.exercise("rel_error")
+@pytest.mark.points(0.5)
+@pytest.mark.hint("max over entries of |a - b| / max(|a|, |b|, eps).")
+def test_rel_error_values(student, reference, rng):
+    """Random arrays, huge magnitudes and integer input, against the reference."""
+    cases = [
+        (rng.normal(size=(3, 4)), rng.normal(size=(3, 4))),
+        (np.array([1e200, -2e200]), np.array([1.5e200, -2e200])),
+        (np.array([1, 2, 3]), np.array([1, 2, 4])),
+    ]
+    for a, b in cases:
+        assert_close(student.rel_error(a, b), reference.rel_error(a, b), rtol=1e-12)
+
+
+@pytest.mark.exercise("rel_error")
+@pytest.mark.points(0.25)
+@pytest.mark.hint("Two zeros agree: divide by max(|a|, |b|, eps) so that 0 / eps = 0, not 0 / 0.")
+def test_rel_error_both_zero(student):
+    """Both zero counts as agreement (0); eps bounds the denominator below."""
+    assert_close(student.rel_error(np.zeros(3), np.zeros(3)), 0.0, rtol=0, atol=0)
+    assert_close(student.rel_error(np.zeros(2), np.array([0.0, 1e-13])), 0.1, rtol=1e-9)
+
+
+@pytest.mark.exercise("rel_error")
+@pytest.mark.points(0.5)
+@pytest.mark.hint(
+    "Compute the ratio entry by entry and then take the maximum; dividing the largest "
+    "difference by the largest magnitude hides a small entry that is 50 % wrong."
+)
+def test_rel_error_is_entrywise(student):
+    """A small entry that is 50 % wrong is not hidden behind a large correct entry."""
+    got = student.rel_error(np.array([1e-3, 100.0]), np.array([2e-3, 100.0]))
+    assert_close(got, 0.5, rtol=1e-12)
+
+
+@pytest.mark.exercise("rel_error")
+@pytest.mark.points(0.25)
+@pytest.mark.hint(
+    "Divide by max(|a|, |b|): dividing by |a| alone makes rel_error(a, b) != rel_error(b, a)."
+)
+def test_rel_error_symmetric(student):
+    """Symmetric in a and b."""
+    assert_close(student.rel_error(np.array([1.0]), np.array([3.0])), 2 / 3, rtol=1e-12)
+    assert_close(student.rel_error(np.array([3.0]), np.array([1.0])), 2 / 3, rtol=1e-12)
+
+
+@pytest.mark.exercise("rel_error")
+@pytest.mark.points(0.25)
+@pytest.mark.hint("NaN must never pass: use np.max (which propagates NaN), not np.nanmax.")
+def test_rel_error_nan(student):
+    """A NaN gives NaN."""
+    got = student.rel_error(np.array([1.0, np.nan]), np.array([1.0, 2.0]))
+    assert_close(got, np.nan, equal_nan=True)
+
+
+@pytest.mark.exercise("rel_error")
+@pytest.mark.points(0.25)
+@pytest.mark.hint(
+    "Refuse different shapes with a ValueError; do not broadcast (1,) against (3, 3)."
+)
+def test_rel_error_shape_mismatch(student):
+    """Different shapes raise ValueError; an empty pair gives 0."""
+    name = student.run(drive_rel_error_raises, np.ones(1), np.ones((3, 3)))
+    assert_equal(name, "ValueError", msg="rel_error of shapes (1,) and (3, 3)")
+    assert_close(student.rel_error(np.zeros(0), np.zeros(0)), 0.0, rtol=0, atol=0)
+
+
+# ========================================================================= 3. unbroadcast
+
+
+@pytest.mark.exercise("unbroadcast")
+@pytest.mark.points(0.3)
+@pytest.mark.hint(HINT_SIZE1)
+@pytest.mark.parametrize(
+    "gshape,shape",
+    [((3, 4), (3, 1)), ((3, 4), (1, 4)), ((2, 3), (3,)), ((2, 3), ()), ((2, 3, 4), (3, 1))],
+)
+def test_unbroadcast_pairs(student, reference, rng, gshape, shape):
+    """The broadcasting pairs of the lesson: exact shape and sums."""
+    g = rng.normal(size=gshape)
+    assert_close(student.unbroadcast(g, shape), reference.unbroadcast(g, shape), rtol=1e-12)
+
+
+@pytest.mark.exercise("unbroadcast")
+@pytest.mark.points(0.25)
+@pytest.mark.hint("When nothing was broadcast, the gradient comes back unchanged.")
+def test_unbroadcast_same_shape(student, rng):
+    """Same shape (given as a tuple or a list): unchanged values; the input is not modified."""
+    g = rng.normal(size=(2, 3))
+    assert_close(student.unbroadcast(g, (2, 3)), g, rtol=0, atol=0)
+    assert_close(student.unbroadcast(g, [2, 3]), g, rtol=0, atol=0, msg="shape given as a list")
+
+
+@pytest.mark.exercise("unbroadcast")
+@pytest.mark.points(0.25)
+@pytest.mark.hint("A sum over a 0-length axis is 0; a 0-length axis of the input stays 0-length.")
+def test_unbroadcast_size_zero(student, reference):
+    """Size-0 axes: (0, 3) -> (1, 3) and (3,), (2, 0) -> (0,)."""
+    for gshape, shape in (((0, 3), (1, 3)), ((2, 0), (0,)), ((0, 3), (3,))):
+        g = np.ones(gshape)
+        expected = reference.unbroadcast(g, shape)
+        assert_close(student.unbroadcast(g, shape), expected, rtol=0, msg=f"{gshape} to {shape}")
+
+
+@pytest.mark.exercise("unbroadcast")
+@pytest.mark.points(0.5)
+@pytest.mark.hint("Keep the gradient's dtype: float32 in, float32 out.")
+def test_unbroadcast_float32(student, reference, rng):
+    """float32 stays float32."""
+    g = rng.normal(size=(4, 3)).astype(np.float32)
+    expected = reference.unbroadcast(g, (1, 3))
+    assert_close(student.unbroadcast(g, (1, 3)), expected, rtol=1e-6, dtype=np.float32)
+
+
+@pytest.mark.exercise("unbroadcast")
+@pytest.mark.points(0.5)
+@pytest.mark.hint("Raise ValueError when shape cannot be broadcast to the gradient's shape.")
+def test_unbroadcast_impossible(student):
+    """Impossible reductions raise ValueError: (2,3) to (4,), (3,) to (2,3), (2,3) to (2,1,3)."""
+    for gshape, shape in (((2, 3), (4,)), ((3,), (2, 3)), ((2, 3), (2, 1, 3))):
+        name = student.run(drive_unbroadcast_raises, np.ones(gshape), list(shape))
+        assert_equal(name, "ValueError", msg=f"unbroadcast from {gshape} to {shape}")
+
+
+# ========================================================================= 4a. elementwise rules
+
+
+def _binary_case(rng, op, ashape, bshape):
+    a = rng.normal(size=ashape)
+    b = rng.normal(size=bshape)
+    if op == "truediv_backward":
+        b = np.sign(b) * (np.abs(b) + 0.5)
+    g = rng.normal(size=np.broadcast_shapes(np.shape(a), np.shape(b)))
+    return a, b, g
+
+
+def _check_rule(student, reference, op, args, rtol=1e-10, dtype=None):
+    got = getattr(student, op)(*args)
+    expected = getattr(reference, op)(*args)
+    if op in ("add_backward", "sub_backward", "mul_backward", "truediv_backward"):
+        a, b = args[0], args[1]
+        got = as_pair(got, op)
+        expected = as_pair(expected, op)
+        for i, (x, name) in enumerate(((a, "a"), (b, "b"))):
+            want = reduce_to(expected[i], np.shape(x), "reference")
+            assert_close(
+                reduce_to(got[i], np.shape(x), f"gradient of {name}"), want, rtol=rtol,
+                atol=1e-12, dtype=dtype, msg=f"gradient of {name}",
+            )  # fmt: skip
+    else:
+        assert_close(got, expected, rtol=rtol, atol=1e-12, dtype=dtype, msg=op)
+
+
+@pytest.mark.exercise("rules_elementwise")
+@pytest.mark.points(0.3)
+@pytest.mark.hint("Local derivative times grad_out, entry by entry (chain rule).")
+@pytest.mark.parametrize("op", ELEMENTWISE)
+def test_rule_values(student, reference, rng, op):
+    """Each rule on random float64 inputs; binary ones on (3,1)+(1,4), (2,3)*(3,), ()*(2,3)."""
+    if op in ("add_backward", "sub_backward", "mul_backward", "truediv_backward"):
+        for ashape, bshape in (((3, 1), (1, 4)), ((2, 3), (3,)), ((), (2, 3)), ((2, 3), (2, 3))):
+            _check_rule(student, reference, op, _binary_case(rng, op, ashape, bshape))
+        return
+    x = rng.normal(size=(3, 4))
+    if op == "log_backward":
+        x = np.abs(x) + 0.1
+    if op == "relu_backward":
+        x = np.sign(x) * (np.abs(x) + 1e-3)
+    g = rng.normal(size=(3, 4))
+    if op == "pow_backward":
+        for p in (3, 2.0, -1.0, 0.5):
+            xp = np.abs(x) + 0.1 if p in (-1.0, 0.5) else x
+            _check_rule(student, reference, op, (xp, g, p))
+        return
+    _check_rule(student, reference, op, (x, g))
+
+
+@pytest.mark.exercise("rules_elementwise")
+@pytest.mark.points(0.25)
+@pytest.mark.hint("relu'(0) = 0 (PyTorch's convention): use x > 0, not x >= 0.")
+def test_relu_grad_at_zero(student):
+    """relu's gradient is exactly 0 at exactly 0, 1 for x > 0 and 0 for x < 0."""
+    x = np.array([-1.0, 0.0, 0.0, 2.0])
+    got = student.relu_backward(x, np.full(4, 3.0))
+    assert_close(got, np.array([0.0, 0.0, 0.0, 3.0]), rtol=0, atol=0)
+
+
+@pytest.mark.exercise("rules_elementwise")
+@pytest.mark.points(0.5)
+@pytest.mark.hint(
+    "float32 in, float32 out: multiply by Python numbers, not float64 arrays or np.float64."
+)
+def test_rule_float32(student, reference, rng):
+    """float32 inputs give float32 gradients."""
+    x = (np.abs(rng.normal(size=(2, 3))) + 0.5).astype(np.float32)
+    g = rng.normal(size=(2, 3)).astype(np.float32)
+    cases = {
+        "mul_backward": (x, x[0], g),
+        "truediv_backward": (x, x[0], g),
+        "pow_backward": (x, g, 3),
+        "tanh_backward": (x, g),
+        "relu_backward": (x, g),
+        "exp_backward": (x, g),
+        "log_backward": (x, g),
+    }
+    for op, args in cases.items():
+        _check_rule(student, reference, op, args, rtol=1e-5, dtype=np.float32)
+
+
+@pytest.mark.exercise("rules_elementwise")
+@pytest.mark.points(0.25)
+@pytest.mark.hint("Let NaN and large values flow through; do not clip or replace them.")
+def test_rule_nan_and_huge(student, reference):
+    """NaN propagates through mul's rule; magnitudes of 1e±200 are handled exactly."""
+    a = np.array([1.0, np.nan, 1e200])
+    b = np.array([2.0, 3.0, 1e-200])
+    g = np.ones(3)
+    got = as_pair(student.mul_backward(a, b, g), "mul_backward")
+    want = reference.mul_backward(a, b, g)
+    assert_close(got[0], want[0], equal_nan=True, msg="gradient of a")
+    assert_close(got[1], want[1], equal_nan=True, msg="gradient of b")
+
+
+# ========================================================================= 4b. shape rules
+
+
+@pytest.mark.exercise("rules_shape")
+@pytest.mark.points(0.5)
+@pytest.mark.hint(HINT_MATMUL)
+@pytest.mark.parametrize("ashape,bshape", [((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,))])
+def test_matmul_non_square(student, reference, rng, ashape, bshape):
+    """(2,3)@(3,4), (3,)@(3,4), (2,3)@(3,): each gradient has its operand's shape."""
+    a, b = rng.normal(size=ashape), rng.normal(size=bshape)
+    g = rng.normal(size=np.shape(a @ b))
+    got = as_pair(student.matmul_backward(a, b, g), "matmul_backward")
+    want = reference.matmul_backward(a, b, g)
+    assert_close(got[0], want[0], rtol=1e-10, atol=1e-12, msg="gradient of a")
+    assert_close(got[1], want[1], rtol=1e-10, atol=1e-12, msg="gradient of b")
+
+
+@pytest.mark.exercise("rules_shape")
+@pytest.mark.points(0.125)
+@pytest.mark.hint(HINT_MATMUL)
+@pytest.mark.parametrize("ashape,bshape", [((3,), (3,)), ((3, 3), (3, 3))])
+def test_matmul_square_and_dot(student, reference, rng, ashape, bshape):
+    """(3,)@(3,) (a scalar) and a square product."""
+    a, b = rng.normal(size=ashape), rng.normal(size=bshape)
+    g = np.asarray(rng.normal(size=np.shape(a @ b)))
+    got = as_pair(student.matmul_backward(a, b, g), "matmul_backward")
+    want = reference.matmul_backward(a, b, g)
+    assert_close(got[0], want[0], rtol=1e-10, atol=1e-12, msg="gradient of a")
+    assert_close(got[1], want[1], rtol=1e-10, atol=1e-12, msg="gradient of b")
+
+
+@pytest.mark.exercise("rules_shape")
+@pytest.mark.points(0.125)
+@pytest.mark.hint(
+    "With keepdims=False the summed axes are missing from grad_out: put them back (size 1, "
+    "e.g. np.expand_dims) before broadcasting to x's shape."
+)
+@pytest.mark.parametrize(
+    "shape,axis,keepdims",
+    [((2, 3, 4), None, False), ((2, 3, 4), 1, False), ((2, 3, 4), (0, 2), True),
+     ((2, 3, 4), -1, False), ((2, 3), 0, False), ((0, 3), 0, False)],
+)  # fmt: skip
+def test_sum_backward(student, reference, rng, shape, axis, keepdims):
+    """sum over None, an axis, several axes, a negative axis, keepdims, a 0-length axis."""
+    x = rng.normal(size=shape)
+    g = np.asarray(rng.normal(size=np.shape(x.sum(axis=axis, keepdims=keepdims))))
+    got = student.sum_backward(x, g, axis, keepdims)
+    assert_close(got, reference.sum_backward(x, g, axis, keepdims), rtol=1e-12)
+
+
+@pytest.mark.exercise("rules_shape")
+@pytest.mark.points(0.125)
+@pytest.mark.hint(
+    "mean over n entries is sum / n: divide the gradient by n, the number of entries averaged."
+)
+@pytest.mark.parametrize(
+    "shape,axis,keepdims",
+    [((2, 3, 4), None, False), ((2, 3, 4), (0, 2), False), ((2, 3), 0, True), ((3, 0), 0, False)],
+)
+def test_mean_backward(student, reference, rng, shape, axis, keepdims):
+    """mean over None, several axes, keepdims, and a size-0 axis."""
+    x = rng.normal(size=shape)
+    with np.errstate(all="ignore"):
+        out_shape = np.shape(x.sum(axis=axis, keepdims=keepdims))
+    g = np.asarray(rng.normal(size=out_shape))
+    got = student.mean_backward(x, g, axis, keepdims)
+    assert_close(got, reference.mean_backward(x, g, axis, keepdims), rtol=1e-12)
+
+
+@pytest.mark.exercise("rules_shape")
+@pytest.mark.points(0.25)
+@pytest.mark.hint("reshape only moves numbers: reshape grad_out back to x's shape.")
+def test_reshape_backward(student, reference, rng):
+    """(2, 3) reshaped to (3, 2) and to (6,)."""
+    x = rng.normal(size=(2, 3))
+    for out in ((3, 2), (6,)):
+        g = rng.normal(size=out)
+        assert_close(student.reshape_backward(x, g), reference.reshape_backward(x, g), rtol=0)
+
+
+@pytest.mark.exercise("rules_shape")
+@pytest.mark.points(0.25)
+@pytest.mark.hint(
+    "Undo the permutation: the gradient of x.transpose(axes) is "
+    "grad_out.transpose(np.argsort(axes)); axes itself is only right when the permutation "
+    "is its own inverse."
+)
+@pytest.mark.parametrize(
+    "shape,axes", [((2, 3), None), ((2, 3, 4), (2, 0, 1)), ((2, 3, 4), (1, -1, 0))]
+)
+def test_transpose_backward(student, reference, rng, shape, axes):
+    """.T and permutations that are not their own inverse."""
+    x = rng.normal(size=shape)
+    g = rng.normal(size=x.transpose(axes).shape)
+    got = student.transpose_backward(x, g, axes)
+    assert_close(got, reference.transpose_backward(x, g, axes), rtol=0)
+
+
+@pytest.mark.exercise("rules_shape")
+@pytest.mark.points(0.5)
+@pytest.mark.hint(
+    "An entry picked several times (x[[0, 0, 1]]) receives the sum of its gradients: use "
+    "np.add.at, not assignment."
+)
+def test_getitem_repeated_indices(student, reference, rng):
+    """Integer-array indexing with repeats, as in cross-entropy's logp[np.arange(N), y]."""
+    x = rng.normal(size=(3, 4))
+    index = (np.array([0, 2, 0, 0]), np.array([1, 1, 1, 3]))
+    g = rng.normal(size=4)
+    assert_close(
+        student.getitem_backward(x, g, index), reference.getitem_backward(x, g, index), rtol=1e-12
+    )
+    g1 = rng.normal(size=(4,))
+    assert_close(student.getitem_backward(x, g1, 1), reference.getitem_backward(x, g1, 1), rtol=0)
+
+
+@pytest.mark.exercise("rules_shape")
+@pytest.mark.points(0.25)
+@pytest.mark.hint("Gradient of a slice: grad_out in the sliced positions, zeros elsewhere.")
+def test_getitem_slice(student, reference, rng):
+    """Basic slicing x[1:, ::2]."""
+    x = rng.normal(size=(3, 4))
+    g = rng.normal(size=(2, 2))
+    assert_close(
+        student.run(drive_getitem_slice, x, g), reference.run(drive_getitem_slice, x, g), rtol=0
+    )
+
+
+@pytest.mark.exercise("rules_shape")
+@pytest.mark.points(0.25)
+@pytest.mark.hint("float32 in, float32 out.")
+def test_shape_rules_float32(student, reference, rng):
+    """float32 stays float32 in matmul, sum and mean."""
+    a = rng.normal(size=(2, 3)).astype(np.float32)
+    b = rng.normal(size=(3, 4)).astype(np.float32)
+    g = rng.normal(size=(2, 4)).astype(np.float32)
+    got = as_pair(student.matmul_backward(a, b, g), "matmul_backward")
+    want = reference.matmul_backward(a, b, g)
+    assert_close(
+        got[0], want[0], rtol=1e-5, atol=1e-6, dtype=np.float32, msg="matmul, gradient of a"
+    )
+    g1 = rng.normal(size=(3,)).astype(np.float32)
+    for op in ("sum_backward", "mean_backward"):
+        got = getattr(student, op)(a, g1, 0)
+        assert_close(got, getattr(reference, op)(a, g1, 0), rtol=1e-6, dtype=np.float32, msg=op)
+
+
+# ========================================================================= 5. backward
+
+
+@pytest.mark.exercise("backward")
+@pytest.mark.points(1)
+@pytest.mark.hint(
+    "A node used several times gets the SUM of the gradients of its uses: add each parent's "
+    "gradient to its running total (+=), do not overwrite it (=)."
+)
+def test_backward_node_reuse(student, rng):
+    """y = sum(x*x + x): x is used three times, dy/dx = 2x + 1."""
+    x = rng.normal(size=3)
+    assert_close(student.run(drive_graph, "reuse", x), 2 * x + 1, rtol=1e-12)
+
+
+@pytest.mark.exercise("backward")
+@pytest.mark.points(1)
+@pytest.mark.hint(
+    "Process a node only after every node that uses it: walk a topological order in reverse, "
+    "not the order in which a search first reaches the nodes."
+)
+def test_backward_diamond(student, rng):
+    """Two paths of different lengths from x to y meet again: dy/dx = 7 exp(x)."""
+    x = rng.normal(size=2)
+    assert_close(student.run(drive_graph, "diamond", x), 7 * np.exp(x), rtol=1e-12)
+
+
+@pytest.mark.exercise("backward")
+@pytest.mark.points(1)
+@pytest.mark.hint(
+    "Leaves accumulate across backward() calls (PyTorch): add to an existing .grad, and start "
+    "from scratch only when .grad is None."
+)
+def test_backward_accumulates_across_calls(student, rng):
+    """Two backward() calls add up; after x.grad = None one call gives the plain gradient."""
+    x = rng.normal(size=3)
+    twice, once = student.run(drive_graph, "accumulate", x)
+    assert_close(twice, 4 * x, rtol=1e-12, msg="after two calls")
+    assert_close(once, 2 * x, rtol=1e-12, msg="after a reset and one call")
+
+
+@pytest.mark.exercise("backward")
+@pytest.mark.points(1)
+@pytest.mark.hint(
+    "Build the topological order with an explicit stack, not a recursive function: a chain of "
+    "10,000 operations is deeper than Python's recursion limit."
+)
+def test_backward_deep_chain(student):
+    """A chain of 10,000 additions, without RecursionError."""
+    got = student.with_timeout(30).run(drive_graph, "deep", np.array([0.5, -1.0]))
+    assert_close(got, np.ones(2), rtol=0, atol=0)
+
+
+@pytest.mark.exercise("backward")
+@pytest.mark.points(0.5)
+@pytest.mark.hint(
+    "Without grad, only a one-element output can be seeded with 1; otherwise raise "
+    'RuntimeError("grad can be implicitly created only for scalar outputs"). '
+    "With grad, start from it."
+)
+def test_backward_nonscalar(student, rng):
+    """backward() of a vector raises PyTorch's RuntimeError; backward(grad) starts from grad."""
+    x = rng.normal(size=3)
+    status, types, message = student.run(drive_graph, "nonscalar", x)
+    assert_equal(status, "raised", msg="backward() of a vector output")
+    assert_true("RuntimeError" in types, "backward() of a vector output must raise RuntimeError")
+    assert_true(
+        "grad can be implicitly created only for scalar outputs" in message,
+        "the error message must be PyTorch's: "
+        "grad can be implicitly created only for scalar outputs",
+    )
+    assert_close(student.run(drive_graph, "vector_seed", x), 3 * (np.arange(3) + 1.0), rtol=1e-12)
+
+
+@pytest.mark.exercise("backward")
+@pytest.mark.points(0.5)
+@pytest.mark.hint(
+    "Only leaves with requires_grad=True get .grad; each gradient has its leaf's shape and dtype."
+)
+def test_backward_leaves_shapes_dtypes(student, rng):
+    """Constants get no gradient; leaves of different shapes; float32 leaves get float32."""
+    x = rng.normal(size=3)
+    grad, const_is_none = student.run(drive_graph, "constant", x)
+    assert_close(grad, np.full(3, 2.0), rtol=1e-12)
+    assert_true(const_is_none is True, "a leaf with requires_grad=False must keep .grad = None")
+    x2 = rng.normal(size=(2, 3))
+    gx, gw = student.run(drive_graph, "two_leaves", x2)
+    w = np.array([0.5, -1.0, 2.0])
+    assert_close(gx, np.broadcast_to(w, (2, 3)), rtol=1e-12, msg="gradient of the (2, 3) leaf")
+    assert_close(gw, x2.sum(axis=0), rtol=1e-12, msg="gradient of the (3,) leaf")
+    dtype, values = student.run(drive_graph, "float32", np.array([1.5, -2.0]))
+    assert_equal(dtype, "float32", msg="dtype of a float32 leaf's gradient")
+    assert_close(values, np.array([3.0, -4.0]), rtol=1e-6)
+
+
+# ========================================================================= 6. gradcheck
+
+
+def _gradcheck_raised(result, what):
+    assert_equal(result["status"], "raised", msg=what)
+    assert_true(
+        "GradcheckError" in result["types"], f"{what}: a failed check must raise GradcheckError"
+    )
+
+
+@pytest.mark.exercise("gradcheck")
+@pytest.mark.points(0.25)
+@pytest.mark.hint(
+    "Return True when every entry satisfies |analytic - numeric| <= atol + rtol*|numeric|."
+)
+def test_gradcheck_passes_correct(student, rng):
+    """Correct gradients pass (scalar and vector outputs)."""
+    xs = [rng.normal(size=3), rng.normal(size=3)]
+    for scenario, args in (("ok", xs), ("vector", [np.array([0.7])])):
+        result = student.run(drive_gradcheck, scenario, args)
+        assert_equal(result["status"], "passed", msg=f"gradcheck of correct gradients ({scenario})")
+        assert_true(result["value"] is True, "gradcheck must return True when the check passes")
+
+
+@pytest.mark.exercise("gradcheck")
+@pytest.mark.points(0.75)
+@pytest.mark.hint("Check every input that requires grad, and raise GradcheckError on a mismatch.")
+def test_gradcheck_detects_wrong_gradient(student, rng):
+    """A wrong entry of the second input's gradient raises GradcheckError."""
+    xs = [rng.normal(size=3), rng.normal(size=3) + 2.0]
+    _gradcheck_raised(student.run(drive_gradcheck, "b2", xs), "gradcheck of a wrong gradient")
+
+
+@pytest.mark.exercise("gradcheck")
+@pytest.mark.points(0.5)
+@pytest.mark.hint(
+    "Name the input index, the element and both values in the GradcheckError message."
+)
+def test_gradcheck_message(student):
+    """The message names input 1, element 2 and both values."""
+    xs = [np.array([1.0, 2.0, 3.0]), np.array([0.5, 1.0, 2.0])]
+    # d/db[2] of sum(a * b**2) is 2 * a[2] * b[2] = 12; the wrong rule says 36.
+    result = student.run(drive_gradcheck, "b2", xs)
+    _gradcheck_raised(result, "gradcheck of a wrong gradient")
+    message = result["message"]
+    for parts, what in (
+        (("1",), "the input index"),
+        (("2",), "the element index"),
+        (("36",), "the analytic value"),
+        (("12", "11.99"), "the numeric value"),
+    ):
+        assert_true(
+            any(p in message for p in parts), f"the GradcheckError message does not name {what}"
+        )
+
+
+@pytest.mark.exercise("gradcheck")
+@pytest.mark.points(0.75)
+@pytest.mark.hint(
+    "Use PyTorch's rule |analytic - numeric| <= atol + rtol * |numeric| with atol=1e-5, "
+    "rtol=1e-3: an error of 0.05 % passes, 0.5 % fails."
+)
+def test_gradcheck_tolerance(student, rng):
+    """A relative error of 5e-4 passes, 5e-3 fails."""
+    xs = [rng.normal(size=3) + 2.0, rng.normal(size=3) + 2.0]
+    result = student.run(drive_gradcheck, "small", xs)
+    assert_equal(result["status"], "passed", msg="gradcheck of a gradient 0.05 % off")
+    assert_true(result["value"] is True, "gradcheck must return True when the check passes")
+    _gradcheck_raised(
+        student.run(drive_gradcheck, "large", xs), "gradcheck of a gradient 0.5 % off"
+    )
+
+
+@pytest.mark.exercise("gradcheck")
+@pytest.mark.points(0.25)
+@pytest.mark.hint(
+    "NaN must fail: test that |a - n| <= tol holds (False for NaN), not that |a - n| > tol "
+    "(also False for NaN)."
+)
+def test_gradcheck_nan_fails(student, rng):
+    """An analytic NaN fails the check."""
+    xs = [rng.normal(size=3), rng.normal(size=3)]
+    _gradcheck_raised(student.run(drive_gradcheck, "nan", xs), "gradcheck of a NaN gradient")
+
+
+@pytest.mark.exercise("gradcheck")
+@pytest.mark.points(0.25)
+@pytest.mark.hint(
+    "Check a non-scalar output one entry at a time (backward with a one-hot grad): summing the "
+    "outputs first can hide a wrong Jacobian."
+)
+def test_gradcheck_checks_every_output(student):
+    """A Jacobian with two rows swapped is caught although their sum is right."""
+    result = student.run(drive_gradcheck, "vector_swap", [np.array([0.7])])
+    _gradcheck_raised(result, "gradcheck of a wrong Jacobian")
+
+
+@pytest.mark.exercise("gradcheck")
+@pytest.mark.points(0.25)
+@pytest.mark.hint(
+    "Leave the inputs as you found them, also when the check fails: restore each input's .grad "
+    "(a try/finally block) and its .data."
+)
+def test_gradcheck_restores_inputs(student, rng):
+    """After a failed check, inputs have their old .data and .grad."""
+    xs = [rng.normal(size=3), rng.normal(size=3) + 2.0]
+    result = student.run(drive_gradcheck, "restore:b2", xs)
+    _gradcheck_raised(result, "gradcheck of a wrong gradient")
+    assert_true(result["same_data"] is True, "gradcheck changed an input's .data")
+    for g in result["grads"]:
+        if g is None:
+            fail("gradcheck did not restore the inputs' .grad")
+        assert_close(g, np.full(3, 7.0), rtol=0, msg="an input's .grad after gradcheck")
+
+
+# ========================================================================= the reference vs PyTorch
+# Plain tests (no exercise marker): the grader ignores them; CI checks that the reference the
+# students are compared with agrees with PyTorch.
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("op", ["mul", "truediv", "tanh", "relu", "exp", "log", "pow"])
+def test_reference_matches_torch_elementwise(reference, op):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a = np.abs(rng.normal(size=(3, 1))) + 0.5
+    b = np.abs(rng.normal(size=(1, 4))) + 0.5
+    g = rng.normal(size=(3, 4))
+    ta = torch.tensor(a, requires_grad=True)
+    tb = torch.tensor(b, requires_grad=True)
+    if op in ("mul", "truediv"):
+        out = ta * tb if op == "mul" else ta / tb
+        out.backward(torch.tensor(g))
+        ga, gb = getattr(reference, f"{op}_backward")(a, b, g)
+        np.testing.assert_allclose(reduce_to(ga, a.shape, "a"), ta.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(reduce_to(gb, b.shape, "b"), tb.grad.numpy(), rtol=1e-12)
+        return
+    x = np.concatenate([a.ravel(), [0.0]]) if op == "relu" else a.ravel()
+    tx = torch.tensor(x, requires_grad=True)
+    gx = rng.normal(size=x.shape)
+    if op == "pow":
+        (tx**2.5).backward(torch.tensor(gx))
+        got = reference.pow_backward(x, gx, 2.5)
+    else:
+        getattr(torch, op)(tx).backward(torch.tensor(gx))
+        got = getattr(reference, f"{op}_backward")(x, gx)
+    np.testing.assert_allclose(got, tx.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(
+    "ashape,bshape", [((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)), ((3,), (3,))]
+)
+def test_reference_matches_torch_matmul(reference, ashape, bshape):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=ashape), rng.normal(size=bshape)
+    g = np.asarray(rng.normal(size=np.shape(a @ b)))
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    (ta @ tb).backward(torch.tensor(g))
+    ga, gb = reference.matmul_backward(a, b, g)
+    np.testing.assert_allclose(ga, ta.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(gb, tb.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.torch
+def test_reference_gradcheck_defaults_match_torch(reference):
+    torch = pytest.importorskip("torch")
+    import inspect
+
+    ours = inspect.signature(reference.ns["gradcheck"]).parameters
+    theirs = inspect.signature(torch.autograd.gradcheck).parameters
+    for name in ("eps", "atol", "rtol"):
+        assert ours[name].default == theirs[name].default, name
