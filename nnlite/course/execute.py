@@ -3,7 +3,7 @@
 :func:`execute_notebook` runs a notebook top to bottom with nbclient in a new ``python3``
 (ipykernel) kernel whose working directory is the notebook's folder and whose environment is
 :func:`kernel_env`: the repository on ``PYTHONPATH`` (so the kernel imports this checkout's
-``nnlite``), one BLAS/OpenMP thread, ``MPLBACKEND=Agg`` and ``PYTHONHASHSEED=0``, so that numbers
+``nnlite``), one BLAS/OpenMP thread, matplotlib's inline backend and ``PYTHONHASHSEED=0``, so that numbers
 do not depend on the machine's core count or on hash randomisation.
 
 ``python -m nnlite course execute solutions/NN_topic.ipynb`` executes a solution this way and
@@ -72,7 +72,9 @@ def kernel_env(root: Path | None = None) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = "1"
-    env["MPLBACKEND"] = "Agg"
+    # The inline backend stores figures as PNG outputs, as in Jupyter; Agg (which the test
+    # suite sets for itself) would drop every figure from the executed notebook.
+    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     env["PYTHONHASHSEED"] = "0"
     return env
 

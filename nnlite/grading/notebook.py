@@ -327,12 +327,12 @@ class Program:
             for ln in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1):
                 line_use[ln] = line_use.get(ln, 0) + 1
         for stmt in body:
-            self.identifiers |= _names_in(stmt)
-            unit = self._classify(stmt)
+            name_nodes = [n for n in ast.walk(stmt) if isinstance(n, ast.Name)]
+            ids = {n.id for n in name_nodes}
+            self.identifiers |= ids
+            unit = self._classify(stmt, ids)
             if unit is None:
-                for node in ast.walk(stmt):
-                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                        self.skipped_names.add(node.id)
+                self.skipped_names.update(n.id for n in name_nodes if isinstance(n.ctx, ast.Store))
                 continue
             defines, augments, uses, dotted, star = unit
             start = stmt.lineno
@@ -356,7 +356,7 @@ class Program:
             )
 
     @staticmethod
-    def _classify(stmt: ast.stmt):
+    def _classify(stmt: ast.stmt, ids: set[str]):
         if isinstance(stmt, ast.Import):
             defines = []
             dotted = False
@@ -373,7 +373,7 @@ class Program:
                 return [], [], frozenset(), False, True
             return names, [], frozenset(), False, False
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            return [stmt.name], [], frozenset(_names_in(stmt) - {stmt.name}), False, False
+            return [stmt.name], [], frozenset(ids - {stmt.name}), False, False
         if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
             if stmt.value is None or _has_call(stmt):
                 return None

@@ -90,6 +90,22 @@ def item_meta(item: pytest.Item) -> tuple[str | None, float, str | None, bool]:
     )
 
 
+_PROGRAMS: dict[tuple[str, int, int], Program] = {}
+
+
+def _solution_program(path: Path) -> Program:
+    """The parsed solution notebook, cached while the file is unchanged (batch workers)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    prog = _PROGRAMS.get(key)
+    if prog is None:
+        nb = read_notebook(path)
+        if nb.error:
+            raise GraderError(f"the solution notebook {path}: {nb.error}")
+        prog = _PROGRAMS[key] = Program(nb.cells)
+    return prog
+
+
 class GradingSession:
     """Everything about grading one notebook with one grader module."""
 
@@ -148,11 +164,8 @@ class GradingSession:
                 raise GraderError(
                     f"no solution notebook solutions/{lesson}.ipynb near {grader_file}"
                 )
-            nb = read_notebook(sol)
-            if nb.error:
-                raise GraderError(f"the solution notebook {sol}: {nb.error}")
             names = [n for names in exercises.values() for n in names]
-            self._reference = Reference(Program(nb.cells), names, Path(sol).name)
+            self._reference = Reference(_solution_program(Path(sol)), names, Path(sol).name)
         return self._reference
 
     def features(self) -> list[str]:
@@ -270,6 +283,7 @@ class CollectorPlugin:
         self.lesson: str | None = None
         self.faults: list[str] = []
         self.collected = False
+        self.interrupted = False
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[SESSION_KEY] = self.session
@@ -368,6 +382,11 @@ class CollectorPlugin:
                 "the grader could not check this result (a fault of the grader, not yours)"
             )
             self.faults.append(f"{out.name}: unexpected {name}: {str(exc)[:500]}")
+
+    def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
+        # pytest reports collection errors as Session.Interrupted: only a real interrupt counts.
+        if not excinfo.errisinstance(pytest.Session.Interrupted):
+            self.interrupted = True
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.session.close()

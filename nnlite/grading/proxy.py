@@ -317,7 +317,8 @@ class Student:
         header = {"op": "run", "driver": shipped.name, "source": shipped.source}
         result = self._request(header, None, args, kwargs)
         if result.raised is not None:
-            who = ", ".join(f"`{n}`" for n in self._runner.names)
+            names = self._runner.names
+            who = f"`{names[0]}`" if len(names) == 1 else "your code"
             raise self._raised_error(who, result.raised)
         return result.value
 
