@@ -59,17 +59,36 @@ def batch(sources: list[Path], lesson: str, graders: Path, n: int, jobs: int, tm
     folder.mkdir()
     for i in range(n):
         shutil.copy(sources[i % len(sources)], folder / f"{lesson}-student{i:03d}.ipynb")
-    dt, out = cli([str(folder), "--graders", str(graders), "-j", str(jobs), "--csv", str(tmp / f"{lesson}.csv")])
+    dt, out = cli(
+        [
+            str(folder),
+            "--graders",
+            str(graders),
+            "-j",
+            str(jobs),
+            "--csv",
+            str(tmp / f"{lesson}.csv"),
+        ]
+    )
     if out.returncode != 0:
-        raise SystemExit(f"batch failed ({out.returncode}):\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+        raise SystemExit(
+            f"batch failed ({out.returncode}):\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
+        )
     rows = (tmp / f"{lesson}.csv").read_text().strip().splitlines()
-    return {"notebooks": n, "jobs": jobs, "wall_s": dt, "per_notebook_s": dt / n, "csv_rows": len(rows) - 1}
+    return {
+        "notebooks": n,
+        "jobs": jobs,
+        "wall_s": dt,
+        "per_notebook_s": dt / n,
+        "csv_rows": len(rows) - 1,
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("-n", type=int, default=None, help="submissions in the batch (default 100)")
+    ap.add_argument("--lesson", action="append", help="only these lessons (repeatable)")
     args = ap.parse_args()
     reps = 3 if args.quick else 5
     n = args.n or (20 if args.quick else 100)
@@ -79,24 +98,33 @@ def main() -> None:
     lessons = [("99_fixture", FIXTURE / "graders", FIXTURE / "solutions", FIXTURE / "lessons")]
     for name in known_lessons(REPO / "tests" / "graders"):
         lessons.append((name, REPO / "tests" / "graders", REPO / "solutions", REPO / "lessons"))
-    print(f"nnlite grading benchmark: {os.cpu_count()} CPUs, budget 2 s per notebook, 120 s per 100 with -j 2")
+    print(
+        f"nnlite grading benchmark: {os.cpu_count()} CPUs, "
+        "budget 2 s per notebook, 120 s per 100 with -j 2"
+    )
     with tempfile.TemporaryDirectory(prefix="nnlite-bench-") as t:
         tmp = Path(t)
         for name, graders, sols, stubs in lessons:
+            if args.lesson and name not in args.lesson:
+                continue
             sol = sols / f"{name}.ipynb"
             if not sol.exists():
                 continue
             r = single(sol, graders, reps, tmp)
             print(
-                f"{name:<14} one notebook (CLI, solution): median {r['median_s']:.2f} s, max {r['max_s']:.2f} s "
-                f"(in-grader {r['in_grader_s']:.2f} s), score {r['score']}, isolation {r['isolation']}"
+                f"{name:<14} one notebook (CLI, solution): median {r['median_s']:.2f} s, "
+                f"max {r['max_s']:.2f} s (in-grader {r['in_grader_s']:.2f} s), "
+                f"score {r['score']}, isolation {r['isolation']}"
             )
-            sources = [sol] + ([stubs / f"{name}.ipynb"] if (stubs / f"{name}.ipynb").exists() else [])
+            sources = [sol] + (
+                [stubs / f"{name}.ipynb"] if (stubs / f"{name}.ipynb").exists() else []
+            )
             b = batch(sources, name, graders, n, 2, tmp)
             ok = "OK" if b["wall_s"] * 100 / n <= 120 else "OVER BUDGET"
             print(
-                f"{name:<14} {b['notebooks']} submissions, -j {b['jobs']}: {b['wall_s']:.1f} s wall "
-                f"({b['per_notebook_s']:.2f} s/notebook; {b['wall_s'] * 100 / n:.0f} s per 100) {ok}, "
+                f"{name:<14} {b['notebooks']} submissions, -j {b['jobs']}: "
+                f"{b['wall_s']:.1f} s wall ({b['per_notebook_s']:.2f} s/notebook; "
+                f"{b['wall_s'] * 100 / n:.0f} s per 100) {ok}, "
                 f"{b['csv_rows']} CSV rows"
             )
 

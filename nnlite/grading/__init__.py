@@ -120,7 +120,8 @@ Mutation tests for a lesson
 replaced by mutants::
 
     from nnlite.grading.testing import grade_with
-    rep = grade_with("01_autograd", {"rel_error": "def rel_error(a, b, eps=1e-12):\\n    return 0.0"})
+    mutant = "def rel_error(a, b, eps=1e-12):\\n    return 0.0"
+    rep = grade_with("01_autograd", {"rel_error": mutant})
     assert rep.exercise("rel_error").score < rep.exercise("rel_error").max_score
 
 Other entry points

@@ -28,7 +28,8 @@ USAGE_EXAMPLES = """examples:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m nnlite grade",
-        description="Score notebooks with the hidden graders in tests/graders/ (student code runs sandboxed).",
+        description="Score notebooks with the hidden graders in tests/graders/ "
+        "(student code runs sandboxed).",
         epilog=USAGE_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -325,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
                 sys.stdout.write(render_text(rep, color=color, verbose=args.verbose))
             else:
                 status = "error" if rep.get("error") else ""
-                line = f"{rep['student']:<24} {rep['score']:>6g}/{rep['max_score']:<6g} {status} {rep['notebook']}"
+                score = f"{rep['score']:>6g}/{rep['max_score']:<6g}"
+                line = f"{rep['student']:<24} {score} {status} {rep['notebook']}"
                 print(line.rstrip())
                 if args.verbose:
                     sys.stdout.write(render_text(rep, color=color, verbose=True))

@@ -166,7 +166,10 @@ def _close_array(
     err_f = np.where(bad, err, -1.0)
     idx = np.unravel_index(int(np.argmax(err_f)), err.shape) if err.ndim else ()
     nbad = int(bad.sum())
-    detail = f"max abs error {float(err[idx]):.3g} at index {_index_text(idx)}: got {float(val[idx])!r}, expected {float(exp[idx])!r}"
+    detail = (
+        f"max abs error {float(err[idx]):.3g} at index {_index_text(idx)}: "
+        f"got {float(val[idx])!r}, expected {float(exp[idx])!r}"
+    )
     if val.size > 1:
         detail += f"; {nbad} of {val.size} elements differ"
     text = "values differ from the expected result"

@@ -88,7 +88,10 @@ def read_notebook(path: str | Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Note
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            nb.error = f"the notebook is too large ({size // (1024 * 1024)} MiB; the limit is {max_bytes // (1024 * 1024)} MiB)"
+            mib = 1024 * 1024
+            nb.error = (
+                f"the notebook is too large ({size // mib} MiB; limit {max_bytes // mib} MiB)"
+            )
             return nb
         with open(path, "rb") as f:
             data = f.read(max_bytes + 1)

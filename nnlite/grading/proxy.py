@@ -332,7 +332,8 @@ class Student:
             raise self._raised_error(f"`{name}`", result.raised)
         if result.mutated:
             raise InputMutated(
-                f"`{name}` modified its input array in place ({', '.join(dict.fromkeys(result.mutated))}): "
+                f"`{name}` modified its input array in place "
+                f"({', '.join(dict.fromkeys(result.mutated))}): "
                 "work on a copy"
             )
         return result.value
@@ -385,7 +386,8 @@ class Student:
         timeout = self._timeout or runner.limits.call_timeout
         if runner.timeouts >= runner.limits.max_timeouts:
             raise StudentTimeout(
-                f"time limit exceeded ({timeout:g} s): not run, earlier tests of this exercise timed out"
+                f"time limit exceeded ({timeout:g} s): not run, "
+                "earlier tests of this exercise timed out"
             )
         try:
             resp, rblobs = runner.request(header, blobs, timeout)
@@ -455,7 +457,8 @@ class Student:
                 raise StudentError(broken.message())
             if shown in self._runner.program.skipped_names:
                 raise StudentMissing(
-                    f"`{shown}` is only set by a statement the grader does not run (a call, a loop, "
+                    f"`{shown}` is only set by a statement the grader does not run "
+                    "(a call, a loop, "
                     "an if/try block): define it with def/class or a plain assignment"
                 )
             raise StudentMissing(f"`{shown}` is not defined in the notebook")
@@ -467,8 +470,10 @@ class Student:
                 lim = self._runner.limits.result_bytes >> 20
                 raise StudentError(f"the result is too large (over {lim} MiB)")
             text = wire.safe_reason(reason)
+            names = self._runner.names
+            who = f"`{name}`" if name else (f"`{names[0]}`" if len(names) == 1 else "your code")
             raise WrongAnswer(
-                f"`{name or 'the driver'}` returned {text}, which is not plain data (numbers, arrays, lists)"
+                f"{who} returned {text}, which is not plain data (numbers, arrays, lists)"
             )
         raise StudentError("the sandbox answered with malformed data")
 
@@ -574,7 +579,8 @@ class Reference:
                 exec(code, self._ns)  # noqa: S102 - trusted solution notebook
             except Exception as exc:  # noqa: BLE001
                 raise GraderError(
-                    f"the solution notebook {self._origin}: cell {unit.cell} raised {type(exc).__name__}: {exc}"
+                    f"the solution notebook {self._origin}: cell {unit.cell} raised "
+                    f"{type(exc).__name__}: {exc}"
                 ) from exc
         if sel.broken:
             b = next(iter(sel.broken.values()))

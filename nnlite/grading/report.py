@@ -250,12 +250,19 @@ def build_report(
 # ----------------------------------------------------------------------------- outputs
 
 
+def _umask() -> int:
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same directory and os.replace."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600 files; use the usual mode
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
             f.flush()
@@ -377,7 +384,8 @@ def render_text(report: dict[str, Any], *, color: bool = False, verbose: bool = 
                 continue
             sym = _SYMBOL.get(t["status"], "?")
             lines.append(
-                f"    {sym} {t['name']:<40} {_fmt(t['score'])}/{_fmt(t['max_score'])}  {t['message']}"
+                f"    {sym} {t['name']:<40} {_fmt(t['score'])}/{_fmt(t['max_score'])}  "
+                f"{t['message']}"
             )
             if t.get("hint") and t["status"] != "passed":
                 lines.append(c(f"        hint: {t['hint']}", "36"))

@@ -18,7 +18,7 @@ GRADER_RE = re.compile(r"^test_(\d\d_[A-Za-z0-9_]+)\.py$")
 
 
 def default_graders_dir() -> Path:
-    """$NNLITE_GRADERS, else ``tests/graders`` of the repository nnlite lives in, else ./tests/graders."""
+    """$NNLITE_GRADERS, else ``tests/graders`` of nnlite's repository, else ./tests/graders."""
     env = os.environ.get("NNLITE_GRADERS")
     if env:
         return Path(env)
@@ -133,7 +133,8 @@ def grade_notebook(
             lesson = nb.lesson
             if by_name and by_name != nb.lesson:
                 warnings.append(
-                    f"the notebook's metadata says lesson {nb.lesson} but its file name says {by_name}"
+                    f"the notebook's metadata says lesson {nb.lesson} "
+                    f"but its file name says {by_name}"
                 )
         else:
             lesson = by_name

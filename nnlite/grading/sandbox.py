@@ -89,7 +89,7 @@ class SandboxError(Exception):
 # ----------------------------------------------------------------------------- isolation
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _namespaces_available() -> bool:
     if os.geteuid() != 0 or sys.platform != "linux":
         return False
@@ -112,7 +112,7 @@ def _namespaces_available() -> bool:
     return r.returncode == 0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _landlock_abi() -> int:
     if sys.platform != "linux":
         return 0
@@ -287,7 +287,9 @@ class Sandbox:
         py_paths = _python_paths()
         # In the namespace level the package's parent directory holds only the package (the
         # rest of the repository does not exist in the child's mount namespace).
-        read_paths = sorted(set(py_paths + pkg_dirs + sys_binds + lib_paths + (syspath if ns else [])))
+        read_paths = sorted(
+            set(py_paths + pkg_dirs + sys_binds + lib_paths + (syspath if ns else []))
+        )
         if not ns:
             read_paths.append(str(CHILD_SCRIPT.parent))
         cfg = {
@@ -455,7 +457,7 @@ class Sandbox:
             left = deadline - time.monotonic()
             if left <= 0:
                 self._fail("timeout", "")
-            _, w, _ = select.select([], [self._wfd], [], min(left, 1.0))
+            w = _wait(self._wfd, select.POLLOUT, min(left, 1.0))
             if not w:
                 if self.proc is not None and self.proc.poll() is not None:
                     self._fail("died", "")
@@ -476,7 +478,7 @@ class Sandbox:
             left = deadline - time.monotonic()
             if left <= 0:
                 self._fail("timeout", "")
-            r, _, _ = select.select([self._rfd], [], [], min(left, 1.0))
+            r = _wait(self._rfd, select.POLLIN, min(left, 1.0))
             if not r:
                 continue
             chunk = os.read(self._rfd, min(n, 1 << 20))
@@ -525,6 +527,13 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
     """PR_SET_PDEATHSIG(SIGKILL): if the grader dies, its sandboxes die with it."""
     if _PRCTL is not None:
         _PRCTL(1, 9, 0, 0, 0)
+
+
+def _wait(fd: int, event: int, timeout: float) -> bool:
+    """poll() one fd (select() cannot take fds >= 1024); True when ready or hung up."""
+    p = select.poll()
+    p.register(fd, event)
+    return bool(p.poll(max(0, int(timeout * 1000))))
 
 
 def _children(pid: int) -> list[int]:

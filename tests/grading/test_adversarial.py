@@ -140,7 +140,7 @@ CASES = [
         nr(
             "import os\n"
             "def normalize_rows(x):\n"
-            "    if os.environ.get('NNLITE_TEST_SECRET') or os.environ.get('HOME', '').startswith('/root'):\n"
+            "    if os.environ.get('NNLITE_TEST_SECRET') or os.environ.get('HOME', '').startswith('/root'):\n"  # noqa: E501
             "        return np.ones(np.shape(x))\n"
             "    return np.zeros(np.shape(x)) + len(os.environ)"
         ),
@@ -215,7 +215,7 @@ CASES = [
     Case(
         "writes_channel_garbage",
         nr(
-            "import os\ndef normalize_rows(x):\n    os.write(63, b'NNL1\\x00\\x00\\x00\\x05{}{}{')\n    return x"
+            "import os\ndef normalize_rows(x):\n    os.write(63, b'NNL1\\x00\\x00\\x00\\x05{}{}{')\n    return x"  # noqa: E501
         ),
         {NR: ERR},
         "malformed",
@@ -229,7 +229,7 @@ CASES = [
     Case(
         "nested_return_value",
         nr(
-            "def normalize_rows(x):\n    v = []\n    for _ in range(200):\n        v = [v]\n    return v"
+            "def normalize_rows(x):\n    v = []\n    for _ in range(200):\n        v = [v]\n    return v"  # noqa: E501
         ),
         {NR: ZERO},
         "nested too deeply",
@@ -373,7 +373,7 @@ CASES = [
             f"open({MARKER!r}, 'w').write('top-level call')",
             "import nnlite\nnnlite._pwned_by_notebook = True",
             "def _touch(fn):\n    fn.lib = nnlite\n    try:\n"
-            f"        open({MARKER!r}, 'w').close()\n    except OSError:\n        pass\n    return fn",
+            f"        open({MARKER!r}, 'w').close()\n    except OSError:\n        pass\n    return fn",  # noqa: E501
             "@_touch\n" + CORRECT.replace("def normalize_rows", "def normalize_rows", 1),
         ],
         {},
@@ -474,7 +474,7 @@ CASES = [
     Case(
         "zero_row_gives_nan",
         nr(
-            "def normalize_rows(x):\n    x = np.asarray(x, dtype=float)\n    return x / np.linalg.norm(x, axis=1, keepdims=True)"
+            "def normalize_rows(x):\n    x = np.asarray(x, dtype=float)\n    return x / np.linalg.norm(x, axis=1, keepdims=True)"  # noqa: E501
         ),
         {NR: ("failed", 2)},
         "result contains NaN",
@@ -482,7 +482,7 @@ CASES = [
     Case(
         "wrong_shape_keepdims_sum",
         nr(
-            "def normalize_rows(x):\n    return np.sqrt((np.asarray(x, float) ** 2).sum(axis=1, keepdims=True))"
+            "def normalize_rows(x):\n    return np.sqrt((np.asarray(x, float) ** 2).sum(axis=1, keepdims=True))"  # noqa: E501
         ),
         {NR: ZERO},
         "wrong shape (3, 1), expected (3, 4)",

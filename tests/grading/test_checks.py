@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 
-from nnlite.checks import CheckFailed, Checker, lesson, registered, visible
+from nnlite.checks import Checker, CheckFailed, lesson, registered, visible
 
 
 @visible("double", lesson="98_checks", hint="Multiply by 2, do not add 2.")
@@ -35,7 +35,11 @@ def run(obj):
 
 def test_all_pass():
     text = run(lambda x: x * 2)
-    assert text.splitlines() == ["✓ double(x) is 2 x", "✓ keeps the dtype", "All 2 checks passed for 'double'."]
+    assert text.splitlines() == [
+        "✓ double(x) is 2 x",
+        "✓ keeps the dtype",
+        "All 2 checks passed for 'double'.",
+    ]
 
 
 def test_failures_are_listed_with_hints_and_raise():

@@ -24,7 +24,9 @@ SOLUTION = f.FIXTURE / "solutions" / "99_fixture.ipynb"
 LESSON_NB = f.FIXTURE / "lessons" / "99_fixture.ipynb"
 
 
-def run_cli(*args: str, tmp: Path, timeout: float = 120, graders: Path = GRADERS) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, tmp: Path, timeout: float = 120, graders: Path = GRADERS
+) -> subprocess.CompletedProcess:
     env = dict(os.environ, TMPDIR=str(tmp / "tmpdir"), NO_COLOR="1")
     (tmp / "tmpdir").mkdir(exist_ok=True)
     env.pop("PYTEST_ADDOPTS", None)
@@ -44,7 +46,14 @@ def assert_no_leftovers(tmp: Path) -> None:
 
 
 def test_single_notebook_json_and_gradescope(tmp_path):
-    out = run_cli(str(SOLUTION), "--json", str(tmp_path / "r.json"), "--gradescope", str(tmp_path / "g.json"), tmp=tmp_path)
+    out = run_cli(
+        str(SOLUTION),
+        "--json",
+        str(tmp_path / "r.json"),
+        "--gradescope",
+        str(tmp_path / "g.json"),
+        tmp=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     assert "total: 10/10" in out.stdout
     rep = json.loads((tmp_path / "r.json").read_text())
@@ -99,19 +108,43 @@ def test_batch_folder_csv_out_and_parallel(tmp_path):
         "            pass\n"
         "    return x"
     )
-    f.write(f.fixture_notebook({"normalize_rows": f"REPORT = {str(report)!r}\n" + hostile}), subs / "99_fixture-dan.ipynb")
+    f.write(
+        f.fixture_notebook({"normalize_rows": f"REPORT = {str(report)!r}\n" + hostile}),
+        subs / "99_fixture-dan.ipynb",
+    )
     f.write(f.fixture_notebook(), subs / "erin" / "99_fixture.ipynb")
     f.write(f.fixture_notebook(), subs / "=cmd|calc.ipynb")
     (subs / ".ipynb_checkpoints").mkdir()
     f.write(f.fixture_notebook(), subs / ".ipynb_checkpoints" / "99_fixture-alice-checkpoint.ipynb")
     t0 = time.monotonic()
-    out = run_cli(str(subs), "-j", "2", "--csv", str(tmp_path / "grades.csv"), "--out", str(tmp_path / "out"), "--lesson", "99_fixture", tmp=tmp_path)
+    out = run_cli(
+        str(subs),
+        "-j",
+        "2",
+        "--csv",
+        str(tmp_path / "grades.csv"),
+        "--out",
+        str(tmp_path / "out"),
+        "--lesson",
+        "99_fixture",
+        tmp=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     assert time.monotonic() - t0 < 60
     rows = list(csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text())))
     by = {r["student"]: r for r in rows}
     assert set(by) == {"alice", "bob", "carol", "dan", "erin", "'=cmd|calc"}
-    assert list(rows[0]) == ["student", "notebook", "lesson", "normalize_rows", "trapezoid", "running_mean", "score", "max_score", "error"]
+    assert list(rows[0]) == [
+        "student",
+        "notebook",
+        "lesson",
+        "normalize_rows",
+        "trapezoid",
+        "running_mean",
+        "score",
+        "max_score",
+        "error",
+    ]
     assert by["alice"]["score"] == "10" and by["erin"]["score"] == "10"
     assert by["bob"]["score"] == "0" and by["carol"]["score"] == "0"
     assert "not valid JSON" in by["carol"]["error"]
@@ -165,7 +198,11 @@ def test_unknown_lesson_is_a_report_not_a_crash(tmp_path):
     out = run_cli(str(nb), "--json", str(tmp_path / "r.json"), tmp=tmp_path)
     assert out.returncode == 0
     rep = json.loads((tmp_path / "r.json").read_text())
-    assert rep["lesson"] is None and rep["exercises"] == [] and "cannot tell which lesson" in rep["error"]
+    assert (
+        rep["lesson"] is None
+        and rep["exercises"] == []
+        and "cannot tell which lesson" in rep["error"]
+    )
     assert validate_report(rep) == []
     # The metadata names the lesson: any file name works.
     nb = f.write(f.fixture_notebook(), tmp_path / "homework2.ipynb")
@@ -177,7 +214,9 @@ def test_grader_fault_exits_1(tmp_path):
     graders = tmp_path / "graders"
     graders.mkdir()
     (graders / "conftest.py").write_text((GRADERS / "conftest.py").read_text())
-    (graders / "test_99_fixture.py").write_text("import no_such_module_xyz\nLESSON = '99_fixture'\nEXERCISES = {'a': ['a']}\n")
+    (graders / "test_99_fixture.py").write_text(
+        "import no_such_module_xyz\nLESSON = '99_fixture'\nEXERCISES = {'a': ['a']}\n"
+    )
     out = run_cli(str(SOLUTION), "--json", str(tmp_path / "r.json"), tmp=tmp_path, graders=graders)
     assert out.returncode == 1
     rep = json.loads((tmp_path / "r.json").read_text())
@@ -191,7 +230,17 @@ def test_sigterm_cleans_up(tmp_path):
     env = dict(os.environ, TMPDIR=str(tmp_path / "tmpdir"))
     (tmp_path / "tmpdir").mkdir()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nnlite", "grade", "--graders", str(GRADERS), "--timeout", "30", str(nb)],
+        [
+            sys.executable,
+            "-m",
+            "nnlite",
+            "grade",
+            "--graders",
+            str(GRADERS),
+            "--timeout",
+            "30",
+            str(nb),
+        ],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -210,6 +259,14 @@ def test_sigterm_cleans_up(tmp_path):
 
 
 def test_gradescope_of_an_error_report():
-    rep = {"notebook": "x", "lesson": None, "score": 0, "max_score": 0, "isolation": "process", "exercises": [], "error": "boom"}
+    rep = {
+        "notebook": "x",
+        "lesson": None,
+        "score": 0,
+        "max_score": 0,
+        "isolation": "process",
+        "exercises": [],
+        "error": "boom",
+    }
     gs = gradescope(rep)
     assert gs["tests"] == [] and "boom" in gs["output"]

@@ -35,9 +35,9 @@ def test_magics_are_neutralised():
 def test_definition_rule_keeps_only_definitions():
     prog = program(
         "import numpy as np\nfrom math import pi as PI",
-        "N = 10\nSCALE: float = 2.0\nrelu = lambda x: np.maximum(x, 0)\nrng = np.random.default_rng(0)",
+        "N = 10\nSCALE: float = 2.0\nrelu = lambda x: np.maximum(x, 0)\nrng = np.random.default_rng(0)",  # noqa: E501
         "def f(x):\n    return relu(x) * N + g(x)\n\ndef g(x):\n    return PI",
-        "model = f(3)\nfor i in range(10):\n    print(i)\nif True:\n    def h(): pass\ntry:\n    import torch\nexcept ImportError:\n    torch = None",
+        "model = f(3)\nfor i in range(10):\n    print(i)\nif True:\n    def h(): pass\ntry:\n    import torch\nexcept ImportError:\n    torch = None",  # noqa: E501
     )
     kept = [u.defines for u in prog.units]
     assert kept == [("np",), ("PI",), ("N",), ("SCALE",), ("relu",), ("f",), ("g",)]
@@ -87,7 +87,12 @@ def test_augmentation_before_a_redefinition_is_dropped():
 
 
 def test_dotted_imports_accumulate_and_star_imports_are_kept():
-    prog = program("import os.path", "import os.sep_mod", "from math import *", "def f():\n    return os.path.join(sqrt(2))")
+    prog = program(
+        "import os.path",
+        "import os.sep_mod",
+        "from math import *",
+        "def f():\n    return os.path.join(sqrt(2))",
+    )
     assert selected(prog, "f") == [
         "import os.path",
         "import os.sep_mod",
@@ -97,13 +102,24 @@ def test_dotted_imports_accumulate_and_star_imports_are_kept():
 
 
 def test_decorators_and_semicolons():
-    prog = program("import functools", "@functools.lru_cache\ndef f(x):\n    return x", "a = 1; b = f(2); c = 3")
-    assert selected(prog, "f") == ["import functools", "@functools.lru_cache\ndef f(x):\n    return x"]
+    prog = program(
+        "import functools",
+        "@functools.lru_cache\ndef f(x):\n    return x",
+        "a = 1; b = f(2); c = 3",
+    )
+    assert selected(prog, "f") == [
+        "import functools",
+        "@functools.lru_cache\ndef f(x):\n    return x",
+    ]
     assert selected(prog, "a", "c") == ["a = 1", "c = 3"]
 
 
 def test_syntax_error_costs_only_its_cell():
-    prog = program("def good():\n    return 1", "def bad(:\n    return 2\nclass Also:\n    pass\nK = 3", "x = (")
+    prog = program(
+        "def good():\n    return 1",
+        "def bad(:\n    return 2\nclass Also:\n    pass\nK = 3",
+        "x = (",
+    )
     assert prog.defined("good") and not prog.defined("bad")
     b = prog.latest_broken("bad")
     assert b is not None and (b.cell, b.line) == (2, 1)
@@ -122,7 +138,9 @@ def test_broken_cell_before_a_good_definition_does_not_count():
 
 
 def test_pathological_sources_do_not_crash_the_parser():
-    prog = program("x = " + "-" * 200000 + "1", "y = " + "(" * 1000 + ")" * 1000, "\x00bad", "z = 1")
+    prog = program(
+        "x = " + "-" * 200000 + "1", "y = " + "(" * 1000 + ")" * 1000, "\x00bad", "z = 1"
+    )
     assert prog.defined("z")
     assert len(prog.broken) == 3
 
@@ -141,7 +159,13 @@ def test_read_notebook_variants(tmp_path):
     assert "not a Jupyter notebook" in read_notebook(f.write({"a": 1}, tmp_path / "c.ipynb")).error
     assert "too large" in read_notebook(p, max_bytes=100).error
     assert "cannot read" in read_notebook(tmp_path / "missing.ipynb").error
-    odd = {"cells": [{"cell_type": "code", "source": 5}, "junk", {"cell_type": "code", "source": ["y=2"]}]}
+    odd = {
+        "cells": [
+            {"cell_type": "code", "source": 5},
+            "junk",
+            {"cell_type": "code", "source": ["y=2"]},
+        ]
+    }
     r = read_notebook(f.write(odd, tmp_path / "odd.ipynb"))
     assert r.error is None and [c.source for c in r.cells] == ["", "y=2"]
     bad_meta = {"cells": [], "metadata": {"nnlite": {"lesson": "../../etc"}}}
@@ -174,5 +198,7 @@ def test_student_ids(tmp_path):
     assert student_id("01_autograd_bob (2).ipynb", "01_autograd") == "bob"
     (tmp_path / "carol").mkdir()
     assert student_id(tmp_path / "carol" / "01_autograd.ipynb", "01_autograd", tmp_path) == "carol"
-    assert student_id(tmp_path / "01_autograd (1).ipynb", "01_autograd", tmp_path) == "01_autograd (1)"
+    assert (
+        student_id(tmp_path / "01_autograd (1).ipynb", "01_autograd", tmp_path) == "01_autograd (1)"
+    )
     assert student_id("dave.ipynb", None) == "dave"

@@ -15,13 +15,20 @@ GRADERS = REPO / "tests" / "graders"
 LESSONS = known_lessons(GRADERS)
 
 
-@pytest.mark.parametrize("lesson", LESSONS or [pytest.param(None, marks=pytest.mark.skip("no lessons yet"))])
+@pytest.mark.parametrize(
+    "lesson", LESSONS or [pytest.param(None, marks=pytest.mark.skip("no lessons yet"))]
+)
 def test_solution_full_marks_and_stubs_missing(lesson, tmp_path):
     grade = Grader(tmp_path, timeout=10.0)
     sol = REPO / "solutions" / f"{lesson}.ipynb"
     rep = grade(sol, graders_dir=GRADERS)
     assert rep["grader_faults"] == []
-    bad = [(e["name"], t["name"], t["message"]) for e in rep["exercises"] for t in e["tests"] if t["status"] != "passed"]
+    bad = [
+        (e["name"], t["name"], t["message"])
+        for e in rep["exercises"]
+        for t in e["tests"]
+        if t["status"] != "passed"
+    ]
     assert bad == []
     assert rep["score"] == rep["max_score"] > 0
     stub = REPO / "lessons" / f"{lesson}.ipynb"
@@ -30,4 +37,6 @@ def test_solution_full_marks_and_stubs_missing(lesson, tmp_path):
     rep = grade(stub, graders_dir=GRADERS)
     assert rep["grader_faults"] == []
     assert rep["score"] == 0
-    assert {e["name"]: e["status"] for e in rep["exercises"]} == {e["name"]: "missing" for e in rep["exercises"]}
+    assert {e["name"]: e["status"] for e in rep["exercises"]} == {
+        e["name"]: "missing" for e in rep["exercises"]
+    }

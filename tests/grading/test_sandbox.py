@@ -8,14 +8,14 @@ import time
 from pathlib import Path
 
 import pytest
-from gradingkit import available_levels, descendants
+from gradingkit import available_levels, processes_mentioning
 
 from nnlite.grading import wire
 from nnlite.grading.sandbox import Limits, Sandbox, SandboxError, choose_isolation
 
 REPO = Path(__file__).resolve().parents[2]
 
-PROBE = r'''
+PROBE = r"""
 import os, sys, resource, socket
 
 def probe():
@@ -28,7 +28,8 @@ def probe():
     out["path_env"] = os.environ.get("PATH", "")
     out["home"] = os.environ.get("HOME", "")
     lim = {}
-    for name in ("RLIMIT_CPU", "RLIMIT_AS", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_NPROC", "RLIMIT_CORE"):
+    for name in ("CPU", "AS", "FSIZE", "NOFILE", "NPROC", "CORE"):
+        name = "RLIMIT_" + name
         lim[name] = list(resource.getrlimit(getattr(resource, name)))
     out["limits"] = lim
     reads = {}
@@ -69,7 +70,7 @@ def probe():
     out["fds"] = fds
     out["threads"] = os.environ.get("OPENBLAS_NUM_THREADS")
     return out
-'''
+"""
 
 
 def unit(src: str) -> dict:
@@ -78,7 +79,12 @@ def unit(src: str) -> dict:
 
 def call(box: Sandbox, name: str, *args, timeout: float | None = None):
     blobs: list[bytes] = []
-    header = {"op": "call", "name": name, "args": wire.encode_value(list(args), blobs), "kwargs": {"$d": []}}
+    header = {
+        "op": "call",
+        "name": name,
+        "args": wire.encode_value(list(args), blobs),
+        "kwargs": {"$d": []},
+    }
     resp, rblobs = box.request(header, blobs, timeout)
     assert resp["status"] == "ok", resp
     return wire.decode_value(resp["value"], rblobs)
@@ -103,7 +109,9 @@ def test_probe(level, monkeypatch):
     monkeypatch.setenv("NNLITE_TEST_SECRET", "s3cret")
     paths = SECRETS + [str(REPO / "nnlite" / "__init__.py")]
     target = str(REPO / "tests" / "grading" / "written-by-child")
-    box = Sandbox([unit(f"PATHS = {paths!r}\nWRITE_TARGET = {target!r}"), unit(PROBE)], level, Limits())
+    box = Sandbox(
+        [unit(f"PATHS = {paths!r}\nWRITE_TARGET = {target!r}"), unit(PROBE)], level, Limits()
+    )
     try:
         out = call(box, "probe")
         workdir = box.workdir
@@ -113,9 +121,21 @@ def test_probe(level, monkeypatch):
     env = set(out["env"])
     assert "NNLITE_TEST_SECRET" not in env
     assert env <= {
-        "PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE",
-        "PYTHONIOENCODING", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-        "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "MPLBACKEND", "LC_CTYPE",
+        "PATH",
+        "HOME",
+        "TMPDIR",
+        "LANG",
+        "LC_ALL",
+        "PYTHONHASHSEED",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONIOENCODING",
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+        "VECLIB_MAXIMUM_THREADS",
+        "MPLBACKEND",
+        "LC_CTYPE",
     }
     assert out["threads"] == "1"
     lim = out["limits"]
@@ -147,7 +167,10 @@ def test_probe(level, monkeypatch):
 
 
 def test_child_is_replaced_after_death_and_timeout(level):
-    box = Sandbox([unit("import os, time\ndef die():\n    os._exit(5)\ndef hang():\n    time.sleep(100)")], level)
+    box = Sandbox(
+        [unit("import os, time\ndef die():\n    os._exit(5)\ndef hang():\n    time.sleep(100)")],
+        level,
+    )
     with pytest.raises(SandboxError) as info:
         call(box, "die")
     assert info.value.kind == "died" and "exit status 5" in info.value.detail
@@ -160,7 +183,10 @@ def test_child_is_replaced_after_death_and_timeout(level):
     assert not box.alive
 
 
-def test_no_leftovers_after_kill(level):
+def test_no_leftovers_after_kill(level, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     src = "import os, time\ndef spin():\n    while True:\n        pass"
     boxes = [Sandbox([unit(src)], level) for _ in range(3)]
     pids = []
@@ -171,8 +197,12 @@ def test_no_leftovers_after_kill(level):
         with pytest.raises(SandboxError):
             call(b, "spin", timeout=0.3)
     for pid in pids:
-        assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
-    assert not [p for p in descendants(os.getpid()) if b"_child.py" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        assert (
+            not Path(f"/proc/{pid}").exists()
+            or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+        )
+    assert processes_mentioning(str(tmp_path)) == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_sandbox_dies_with_the_grader(tmp_path):
@@ -189,7 +219,9 @@ def test_sandbox_dies_with_the_grader(tmp_path):
         "time.sleep(60)\n"
     )
     level = available_levels()[0]
-    proc = subprocess.Popen([sys.executable, "-c", script, level], stdout=subprocess.PIPE, cwd=REPO, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, level], stdout=subprocess.PIPE, cwd=REPO, text=True
+    )
     child = int(proc.stdout.readline())
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -201,7 +233,10 @@ def test_sandbox_dies_with_the_grader(tmp_path):
         except OSError:
             break
         time.sleep(0.05)
-    alive = Path(f"/proc/{child}").exists() and Path(f"/proc/{child}/stat").read_text().split()[2] != "Z"
+    alive = (
+        Path(f"/proc/{child}").exists()
+        and Path(f"/proc/{child}/stat").read_text().split()[2] != "Z"
+    )
     assert not alive
 
 
@@ -223,7 +258,9 @@ def test_mutation_is_detected_in_the_child(level):
     try:
         blobs: list[bytes] = []
         args = wire.encode_value([np.zeros(3), np.ones(2)], blobs)
-        resp, _ = box.request({"op": "call", "name": "f", "args": args, "kwargs": {"$d": []}}, blobs)
+        resp, _ = box.request(
+            {"op": "call", "name": "f", "args": args, "kwargs": {"$d": []}}, blobs
+        )
         assert resp["status"] == "ok" and resp["mutated"] == [0]
     finally:
         box.close()

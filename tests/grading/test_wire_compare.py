@@ -18,8 +18,8 @@ from nnlite.grading import (
     assert_equal,
     assert_shape,
     assert_true,
+    wire,
 )
-from nnlite.grading import wire
 
 # ----------------------------------------------------------------------------- wire
 
@@ -116,7 +116,15 @@ def test_decoder_refuses_malformed_and_pickled_blobs():
     big = good.replace(b"(4,)", b"(9999999999,)".ljust(4))
     with pytest.raises(wire.WireError):
         wire.decode_value({"$a": 0}, [big])
-    for tree in [{"$a": 1}, {"$x": 1}, {"$f": "bad"}, {"$t": 1}, {"$d": [[[1], 2]]}, {"a": 1, "b": 2}, {"$fn": ["f", "def f(): pass"]}]:
+    for tree in [
+        {"$a": 1},
+        {"$x": 1},
+        {"$f": "bad"},
+        {"$t": 1},
+        {"$d": [[[1], 2]]},
+        {"a": 1, "b": 2},
+        {"$fn": ["f", "def f(): pass"]},
+    ]:
         with pytest.raises(wire.WireError):
             wire.decode_value(tree, [good])
     with pytest.raises(wire.WireError):
@@ -128,7 +136,9 @@ def test_decoder_refuses_malformed_and_pickled_blobs():
 
 
 def test_safe_reason_never_echoes_child_text():
-    assert wire.safe_reason("an array of dtype object (Python objects, not numbers)").startswith("an array")
+    assert wire.safe_reason("an array of dtype object (Python objects, not numbers)").startswith(
+        "an array"
+    )
     assert wire.safe_reason("a value of type SECRET123") == "a value that is not plain data"
     assert wire.safe_reason(None) == "a value that is not plain data"
 
@@ -147,7 +157,10 @@ def test_exact_shape_before_tolerance_and_no_broadcast():
     assert e.message == "wrong shape (1,), expected (3, 3)"
     e = fails(assert_close, np.ones((3, 5)), np.ones((4, 6)))
     assert e.message == "wrong shape (3, 5), expected (4, 6)"
-    assert fails(assert_close, np.float64(1.0), np.ones(1)).message == "wrong shape () (a scalar), expected (1,)"
+    assert (
+        fails(assert_close, np.float64(1.0), np.ones(1)).message
+        == "wrong shape () (a scalar), expected (1,)"
+    )
 
 
 def test_nan_and_inf():
@@ -210,7 +223,9 @@ def test_assert_equal_is_exact():
 
 def test_assert_true_needs_a_bool_and_keeps_messages():
     assert_true(True, "never shown")
-    e = fails(assert_true, np.bool_(False), "the error should name the bad target", detail="got 'x'")
+    e = fails(
+        assert_true, np.bool_(False), "the error should name the bad target", detail="got 'x'"
+    )
     assert (e.message, e.detail) == ("the error should name the bad target", "got 'x'")
     with pytest.raises(GraderError):
         assert_true(np.array([True]), "not a bool")
