@@ -3,8 +3,8 @@
 :func:`execute_notebook` runs a notebook top to bottom with nbclient in a new ``python3``
 (ipykernel) kernel whose working directory is the notebook's folder and whose environment is
 :func:`kernel_env`: the repository on ``PYTHONPATH`` (so the kernel imports this checkout's
-``nnlite``), one BLAS/OpenMP thread, matplotlib's inline backend and ``PYTHONHASHSEED=0``, so that numbers
-do not depend on the machine's core count or on hash randomisation.
+``nnlite``), one BLAS/OpenMP thread, matplotlib's inline backend and ``PYTHONHASHSEED=0``, so
+that numbers do not depend on the machine's core count or on hash randomisation.
 
 ``python -m nnlite course execute solutions/NN_topic.ipynb`` executes a solution this way and
 saves its outputs in the stable format, which is what the determinism test compares against.

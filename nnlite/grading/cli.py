@@ -267,7 +267,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if exc.code in (0, None) else 2
     if args.worker:
         return _worker_main(args)
-    from nnlite.grading.report import atomic_write, gradebook_csv, gradescope, render_text, to_json
+    from nnlite.grading.report import (
+        _printable,
+        atomic_write,
+        gradebook_csv,
+        gradescope,
+        render_text,
+        to_json,
+    )
     from nnlite.grading.runner import default_graders_dir, grade_notebook, known_lessons, student_id
     from nnlite.grading.sandbox import kill_all
 
@@ -328,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
                 status = "error" if rep.get("error") else ""
                 score = f"{rep['score']:>6g}/{rep['max_score']:<6g}"
                 line = f"{rep['student']:<24} {score} {status} {rep['notebook']}"
-                print(line.rstrip())
+                print(_printable(line.rstrip()))
                 if args.verbose:
                     sys.stdout.write(render_text(rep, color=color, verbose=True))
             sys.stdout.flush()

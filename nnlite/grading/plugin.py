@@ -334,29 +334,44 @@ class CollectorPlugin:
         except Exception as exc:  # noqa: BLE001
             self.faults.append(f"cannot start the sandboxes: {type(exc).__name__}: {exc}")
 
-    @pytest.hookimpl(hookwrapper=True)
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
-        outcome = yield
-        report = outcome.get_result()
+        """Record the outcome; build a cheap report (pytest's own failure repr re-parses the
+        source of every frame: seconds per notebook when most tests fail)."""
         out = self.outcomes.get(item.nodeid)
         if out is None:
-            return
+            return None
+        excinfo = call.excinfo
         if call.when == "call":
             out.duration = call.duration
-        if report.when == "setup" and report.passed:
-            return
-        if report.when == "teardown":
-            if report.failed and out.status == "passed":
+        if excinfo is None:
+            outcome, longrepr = "passed", None
+            if call.when == "call":
+                out.status, out.message = "passed", ""
+        elif excinfo.errisinstance(pytest.skip.Exception):
+            outcome = "skipped"
+            path, lineno, _ = item.location
+            longrepr = (str(path), (lineno or 0) + 1, f"Skipped: {excinfo.value}")
+            if call.when != "teardown":
+                out.status, out.message = "skipped", "skipped"
+        else:
+            outcome = "failed"
+            longrepr = f"{excinfo.typename}: {str(excinfo.value)[:1000]}"
+            if call.when != "teardown" or out.status == "passed":
                 self._record(out, call)
-            return
-        if report.when == "call" and report.passed:
-            out.status, out.message = "passed", ""
-            return
-        if report.skipped:
-            out.status = "skipped"
-            out.message = "skipped"
-            return
-        self._record(out, call)
+        return pytest.TestReport(
+            item.nodeid,
+            item.location,
+            {},
+            outcome,
+            longrepr,
+            call.when,
+            [],
+            call.duration,
+            call.start,
+            call.stop,
+            user_properties=item.user_properties,
+        )
 
     def _record(self, out: Outcome, call: pytest.CallInfo) -> None:
         exc = call.excinfo.value if call.excinfo is not None else None

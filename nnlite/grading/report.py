@@ -197,6 +197,7 @@ def build_report(
             msg = o.message or ""
             if not o.hidden and o.detail:
                 msg = f"{msg}: {o.detail}" if msg else o.detail
+            msg = " ".join(msg.split())  # one line, whatever a visible detail contained
             tests.append(
                 {
                     "name": o.name,
@@ -350,6 +351,8 @@ _SYMBOL = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⏱", "mi
 def render_text(report: dict[str, Any], *, color: bool = False, verbose: bool = False) -> str:
     """The terminal report: per exercise and test, points, messages and hints."""
 
+    report = _printable(report)
+
     def c(text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if color else text
 
@@ -397,6 +400,20 @@ def render_text(report: dict[str, Any], *, color: bool = False, verbose: bool = 
             lines.append(f"    {f[:500]}")
     lines.append(c(f"  isolation: {report['isolation']}", "2"))
     return "\n".join(lines) + "\n"
+
+
+def _printable(value: Any) -> Any:
+    """``value`` with terminal control characters replaced by "?" in every string (a file name
+    or a visible detail could carry escape sequences)."""
+    if isinstance(value, str):
+        return "".join(
+            "?" if (o := ord(ch)) < 32 or o == 127 or 128 <= o < 160 else ch for ch in value
+        )
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    return value
 
 
 def _fmt(x: float) -> str:

@@ -270,3 +270,17 @@ def test_gradescope_of_an_error_report():
     }
     gs = gradescope(rep)
     assert gs["tests"] == [] and "boom" in gs["output"]
+
+
+def test_terminal_report_has_no_control_characters(tmp_path):
+    src = (
+        "def normalize_rows(x):\n"
+        "    raise ValueError('\\x1b[2J\\x1b]0;pwned\\x07 fake: total 10/10\\nline')"
+    )
+    nb = f.write(
+        f.fixture_notebook({"normalize_rows": src}), tmp_path / "99_fixture-\x1b[31mevil.ipynb"
+    )
+    out = run_cli(str(nb), tmp=tmp_path)
+    assert out.returncode == 0
+    assert "\x1b" not in out.stdout and "\x07" not in out.stdout
+    assert "raised ValueError" in out.stdout
