@@ -48,8 +48,9 @@ Fixtures (``tests/graders/conftest.py`` does ``from nnlite.grading.plugin import
       Raises, and so fails the test with the right status:
       ``StudentMissing`` ("`f` is not defined in the notebook", "not implemented yet" for a
       stub raising NotImplementedError), ``StudentError`` ("`f` raised ValueError", a crash:
-      "process killed by signal 11 (SIGSEGV)", a non-data answer), ``StudentTimeout`` ("time
-      limit exceeded (5 s)"), ``InputMutated`` ("`f` modified its input array in place
+      "process killed by signal 11 (SIGSEGV)"), ``StudentTimeout`` ("time limit exceeded
+      (5 s)"; after 2 timeouts the exercise's remaining tests are not run), ``WrongAnswer``
+      (a non-data answer), ``InputMutated`` ("`f` modified its input array in place
       (argument 1): work on a copy") -- mutation of an input array fails the test by default.
     * ``student.call(NAME, *args, **kwargs) -> Call`` does the same without judging exceptions
       or mutation: ``.value``, ``.raised`` (``Raised(types, message)`` or None), ``.mutated``
@@ -122,7 +123,23 @@ replaced by mutants::
     from nnlite.grading.testing import grade_with
     mutant = "def rel_error(a, b, eps=1e-12):\\n    return 0.0"
     rep = grade_with("01_autograd", {"rel_error": mutant})
-    assert rep.exercise("rel_error").score < rep.exercise("rel_error").max_score
+    assert rep.exercise("rel_error")["score"] < rep.exercise("rel_error")["max_score"]
+
+The sandbox
+-----------
+One child process per exercise, started when the grader file is collected (all exercises load
+concurrently), replaced when it dies. What it loads: the notebook's *definitions* (top-level
+imports, def, class, and assignments without a call -- a lambda's body does not count), only
+those the exercise's names need, the last definition of a name winning; magics are dropped, a
+cell with a syntax error is skipped (an exercise defined there scores 0 with "cell N has a
+syntax error (line L)"). Isolation (``report["isolation"]``): ``namespaces`` as root (PID,
+mount and network namespaces, a minimal read-only root without the repository's tests/,
+solutions/ and .git, uid 65534, Landlock), ``landlock`` without privileges on a Landlock
+kernel, else ``process``; every level has a wall-clock limit per call (5 s; module-level
+``TIMEOUT`` or ``student.with_timeout``), 15 s to load the definitions, rlimits (CPU 120 s,
+address space 4 GiB, files 8 MiB, 64 fds, no processes or threads, no core), one BLAS
+thread, a minimal environment and a private scratch directory. Force a level with
+``NNLITE_GRADING_ISOLATION`` or ``--isolation``. See :mod:`nnlite.grading.sandbox`.
 
 Other entry points
 ------------------

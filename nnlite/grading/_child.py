@@ -57,6 +57,8 @@ def _setup_namespaces(cfg):
     root = cfg["root"]
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
+    # Scratch first: a bind below /tmp (a repository or venv cloned there) goes on top of it.
+    _bind(root, cfg["scratch"], writable=True, target="/tmp")
     for link, target in cfg["symlinks"]:
         os.makedirs(os.path.dirname(root + link), exist_ok=True)
         os.symlink(target, root + link)
@@ -69,7 +71,6 @@ def _setup_namespaces(cfg):
             _bind(root, dev, writable=True)
     os.makedirs(root + "/proc", exist_ok=True)
     _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    _bind(root, cfg["scratch"], writable=True, target="/tmp")
     _mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     os.chroot(root)
     os.chdir("/tmp")

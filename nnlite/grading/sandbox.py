@@ -149,9 +149,18 @@ def choose_isolation(requested: str | None = None) -> str:
 
 
 def _package_dirs() -> list[str]:
-    import nnlite
+    """The nnlite package this grader runs from (first: the child runs its _child.py and
+    wire.py), then any other directory ``import nnlite`` resolves to."""
+    dirs = [str(Path(__file__).resolve().parent.parent)]
+    try:
+        import nnlite
 
-    dirs = [str(Path(p).resolve()) for p in getattr(nnlite, "__path__", [])]
+        for p in getattr(nnlite, "__path__", []):
+            q = str(Path(p).resolve())
+            if q not in dirs:
+                dirs.append(q)
+    except ImportError:
+        pass
     return dirs
 
 
@@ -244,7 +253,9 @@ class Sandbox:
         self.proc: subprocess.Popen | None = None
         self._ready = False
         self._closed = False
+        _sweep_stale_workdirs()
         self.workdir = tempfile.mkdtemp(prefix=TMP_PREFIX)
+        Path(self.workdir, "owner").write_text(_OWNER)
         try:
             self._start()
         except BaseException:
@@ -521,6 +532,39 @@ try:
     _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
 except Exception:  # noqa: BLE001
     _PRCTL = None
+
+
+def _proc_start(pid: int | str) -> str:
+    """A process's start time (field 22 of /proc/PID/stat), to tell a live owner from a reused
+    pid; "" when the process does not exist."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+_OWNER = f"{os.getpid()} {_proc_start(os.getpid())}"
+_swept: set[str] = set()
+
+
+def _sweep_stale_workdirs() -> None:
+    """Remove sandbox directories left by a grader that was killed (SIGKILL skips cleanup):
+    those whose owner process is gone. Once per temp directory and process."""
+    tmp = tempfile.gettempdir()
+    if tmp in _swept:
+        return
+    _swept.add(tmp)
+    try:
+        entries = [e for e in os.scandir(tmp) if e.name.startswith(TMP_PREFIX) and e.is_dir()]
+    except OSError:
+        return
+    for e in entries:
+        try:
+            pid, start = Path(e.path, "owner").read_text().split()
+        except (OSError, ValueError):
+            continue  # not ours, or being created right now
+        if _proc_start(pid) != start:
+            shutil.rmtree(e.path, ignore_errors=True)
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child

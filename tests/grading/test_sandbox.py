@@ -205,10 +205,11 @@ def test_no_leftovers_after_kill(level, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_sandbox_dies_with_the_grader(tmp_path):
+def test_sandbox_dies_with_the_grader(tmp_path, monkeypatch):
     """PR_SET_PDEATHSIG: a grader killed by SIGKILL takes its sandboxes with it."""
     import subprocess
     import sys
+    import tempfile
 
     script = (
         "import sys, time\n"
@@ -219,8 +220,9 @@ def test_sandbox_dies_with_the_grader(tmp_path):
         "time.sleep(60)\n"
     )
     level = available_levels()[0]
+    env = dict(os.environ, TMPDIR=str(tmp_path))
     proc = subprocess.Popen(
-        [sys.executable, "-c", script, level], stdout=subprocess.PIPE, cwd=REPO, text=True
+        [sys.executable, "-c", script, level], stdout=subprocess.PIPE, cwd=REPO, text=True, env=env
     )
     child = int(proc.stdout.readline())
     proc.send_signal(signal.SIGKILL)
@@ -238,6 +240,11 @@ def test_sandbox_dies_with_the_grader(tmp_path):
         and Path(f"/proc/{child}/stat").read_text().split()[2] != "Z"
     )
     assert not alive
+    # The killed grader could not remove its sandbox directory: the next grader sweeps it.
+    (stale,) = list(tmp_path.iterdir())
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    Sandbox([unit("x = 1")], level).close()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_forced_levels(monkeypatch):
