@@ -8,6 +8,7 @@ parent: student code runs in it and can rewrite any of it.
 
 import builtins
 import ctypes
+import fcntl
 import json
 import os
 import resource
@@ -390,9 +391,14 @@ def _serve(cfg):
 def main():
     global wire, np
     cfg = json.loads(sys.argv[1])
-    os.dup2(cfg["fd_in"], FD_IN)
-    os.dup2(cfg["fd_out"], FD_OUT)
-    for fd in {cfg["fd_in"], cfg["fd_out"]} - {FD_IN, FD_OUT}:
+    # Park both channel ends above FD_IN/FD_OUT first: the inherited numbers may be 62 or 63
+    # themselves (a parent with many open files), and a direct dup2 would clobber one end.
+    parked = [fcntl.fcntl(cfg[k], fcntl.F_DUPFD, FD_OUT + 1) for k in ("fd_in", "fd_out")]
+    for fd in {cfg["fd_in"], cfg["fd_out"]}:
+        os.close(fd)
+    os.dup2(parked[0], FD_IN)
+    os.dup2(parked[1], FD_OUT)
+    for fd in parked:
         os.close(fd)
     os.set_inheritable(FD_IN, False)
     os.set_inheritable(FD_OUT, False)

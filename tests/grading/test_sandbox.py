@@ -271,3 +271,25 @@ def test_mutation_is_detected_in_the_child(level):
         assert resp["status"] == "ok" and resp["mutated"] == [0]
     finally:
         box.close()
+
+
+@pytest.mark.parametrize("first_free", [58, 59, 60, 61, 62, 63, 64])
+def test_channel_survives_a_parent_with_many_open_files(level, first_free):
+    # The channel's pipe ends are inherited under whatever numbers the parent gets; when
+    # those are the child's own channel numbers (62, 63) the ends must not clobber each other.
+    held = []
+    try:
+        while True:
+            fd = os.open(os.devnull, os.O_RDONLY)
+            if fd >= first_free - 1:
+                os.close(fd)
+                break
+            held.append(fd)
+        box = Sandbox([unit("def double(x):\n    return 2 * x")], level)
+        try:
+            assert call(box, "double", 21) == 42
+        finally:
+            box.close()
+    finally:
+        for fd in held:
+            os.close(fd)
