@@ -192,7 +192,15 @@ def evaluate(
 
 
 def _in_notebook() -> bool:
-    return "ipykernel" in sys.modules
+    """True inside a running Jupyter kernel (not merely when ipykernel has been imported)."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    try:
+        shell = ipython.get_ipython()
+    except Exception:  # noqa: BLE001 - a broken IPython must not break training
+        return False
+    return type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def _tqdm_class() -> Any | None:

@@ -352,3 +352,10 @@ def test_fit_mlp_on_shipped_mnist():
     )
     assert hist["val_accuracy"][-1] >= 0.90
     assert hist["loss"][-1] < hist["loss"][0]
+
+
+def test_importing_ipykernel_is_not_being_in_a_notebook():
+    pytest.importorskip("ipykernel")
+    import ipykernel  # noqa: F401  (imported by other tests in the same process, too)
+
+    assert not train._in_notebook()
