@@ -11,15 +11,10 @@ on the exact configuration the notebook uses, seeds 0-4, and asserts the noteboo
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from claimkit import solution_definitions
 
-from nnlite.grading.notebook import Program, read_notebook
-from nnlite.grading.proxy import Reference
-
-SOLUTION = Path(__file__).resolve().parents[2] / "solutions" / "01_autograd.ipynb"
 NAMES = [
     "Tensor",
     "numerical_grad",
@@ -36,9 +31,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def ns():
-    nb = read_notebook(SOLUTION)
-    assert nb.error is None, nb.error
-    return Reference(Program(nb.cells), NAMES, SOLUTION.name).ns
+    return solution_definitions("01_autograd.ipynb", NAMES)
 
 
 @pytest.fixture(scope="module")

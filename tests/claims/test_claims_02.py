@@ -16,15 +16,10 @@ About 30 s on two cores (ten training runs).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from claimkit import solution_definitions
 
-from nnlite.grading.notebook import Program, read_notebook
-from nnlite.grading.proxy import Reference
-
-SOLUTION = Path(__file__).resolve().parents[2] / "solutions" / "02_mlp.ipynb"
 NAMES = ["claim_mlp_mnist", "train_mnist", "SEEDS", "ACCURACY_THRESHOLD", "CONTROL_MAX"]
 
 pytestmark = pytest.mark.slow
@@ -32,9 +27,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def ns():
-    nb = read_notebook(SOLUTION)
-    assert nb.error is None, nb.error
-    return Reference(Program(nb.cells), NAMES, SOLUTION.name).ns
+    return solution_definitions("02_mlp.ipynb", NAMES)
 
 
 @pytest.fixture(scope="module")
