@@ -37,6 +37,7 @@ import io
 import json
 import math
 import struct
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -121,20 +122,31 @@ def _npy_bytes(arr: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _size_guard() -> Callable[[int], None]:
+    """A counter for one value's nodes: refuses more than MAX_NODES or deeper than MAX_DEPTH."""
+    count = 0
+
+    def visit(depth: int) -> None:
+        nonlocal count
+        count += 1
+        if count > MAX_NODES:
+            raise WireError("a value with too many elements")
+        if depth > MAX_DEPTH:
+            raise WireError("a value nested too deeply")
+
+    return visit
+
+
 def encode_value(value: Any, blobs: list[bytes], *, allow_functions: bool = False) -> Any:
     """Encode ``value`` into a JSON-able tree, appending ``.npy`` blobs to ``blobs``.
 
     Raises :class:`WireError` for anything that is not plain data. Iterative over containers up
     to :data:`MAX_DEPTH` levels (deeper structures are refused).
     """
-    count = [0]
+    visit = _size_guard()
 
     def enc(v: Any, depth: int) -> Any:
-        count[0] += 1
-        if count[0] > MAX_NODES:
-            raise WireError("a value with too many elements")
-        if depth > MAX_DEPTH:
-            raise WireError("a value nested too deeply")
+        visit(depth)
         t = type(v)
         if v is None or t is bool or t is str:
             if t is str and len(v) > MAX_STR:
@@ -256,14 +268,10 @@ def _decode_npy(blob: bytes) -> np.ndarray:
 
 def decode_value(tree: Any, blobs: list[bytes], *, allow_functions: bool = False) -> Any:
     """Decode a tree made by :func:`encode_value`. Raises :class:`WireError` when malformed."""
-    count = [0]
+    visit = _size_guard()
 
     def dec(v: Any, depth: int) -> Any:
-        count[0] += 1
-        if count[0] > MAX_NODES:
-            raise WireError("a value with too many elements")
-        if depth > MAX_DEPTH:
-            raise WireError("a value nested too deeply")
+        visit(depth)
         t = type(v)
         if v is None or t is bool or t is int or t is str:
             return v
