@@ -24,8 +24,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
-MAX_CELL_CHARS = 1_000_000
+# Bounds on the work one notebook can cause (parsing and analysis are linear in these; a
+# lesson's solution has about 32 KB of code in 200 top-level statements). Parsing 256 KB of the
+# densest code takes about a second.
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024  # the file, outputs included
+MAX_CELL_CHARS = 64 * 1024  # one code cell; a larger cell is skipped with a warning
+MAX_CODE_CHARS = 256 * 1024  # all code cells together; more: the notebook is not graded
+MAX_STATEMENTS = 5000  # top-level statements analysed; later cells are skipped with a warning
 MAX_CELLS = 5000
 
 
@@ -130,12 +135,24 @@ def read_notebook(path: str | Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Note
     if len(pairs) > MAX_CELLS:
         nb.error = f"the notebook has too many cells ({len(pairs)})"
         return nb
+    total = 0
     for i, (ctype, src) in enumerate(pairs, start=1):
         if ctype == "code":
             if len(src) > MAX_CELL_CHARS:
-                nb.warnings.append(f"cell {i} is too large to grade and was skipped")
+                nb.warnings.append(
+                    f"cell {i} is too large to grade ({_kib(len(src))}; the limit is "
+                    f"{_kib(MAX_CELL_CHARS)} per cell) and was skipped"
+                )
                 continue
+            total += len(src)
             nb.cells.append(Cell(i, src))
+    if total > MAX_CODE_CHARS:
+        nb.cells = []
+        nb.error = (
+            f"the notebook holds too much code to grade ({_kib(total)} in its code cells; the "
+            f"limit is {_kib(MAX_CODE_CHARS)}): remove pasted data or generated code"
+        )
+        return nb
     try:
         lesson = meta.get("nnlite", {}).get("lesson")
         if isinstance(lesson, str) and re.fullmatch(r"\d\d_[A-Za-z0-9_]+", lesson):
@@ -143,6 +160,10 @@ def read_notebook(path: str | Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Note
     except AttributeError:
         pass
     return nb
+
+
+def _kib(n: int) -> str:
+    return f"{n / 1024:.0f} KiB" if n >= 1024 else f"{n} characters"
 
 
 # ----------------------------------------------------------------------------- lessons
@@ -291,6 +312,27 @@ def _guess_names(source: str) -> frozenset[str]:
     return frozenset(n for n in names if n.isidentifier())
 
 
+def _segment(lines: list[str], encoded: dict[int, bytes], node: ast.stmt) -> str | None:
+    """The source text of ``node`` (what ast.get_source_segment gives), in time linear in the
+    segment's own lines: ``encoded`` caches each line's UTF-8 bytes across calls."""
+    end_line, end_col = node.end_lineno, node.end_col_offset
+    if end_line is None or end_col is None or end_line > len(lines):
+        return None
+
+    def line(i: int) -> bytes:
+        if i not in encoded:
+            encoded[i] = lines[i].encode("utf-8")
+        return encoded[i]
+
+    first, last = node.lineno - 1, end_line - 1
+    if first == last:
+        return line(first)[node.col_offset : end_col].decode("utf-8", "replace")
+    parts = [line(first)[node.col_offset :]]
+    parts += [line(i) for i in range(first + 1, last)]
+    parts.append(line(last)[:end_col])
+    return b"\n".join(parts).decode("utf-8", "replace")
+
+
 class Program:
     """The kept definitions of a notebook, and which of them each exercise needs."""
 
@@ -299,7 +341,13 @@ class Program:
         self.broken: list[BrokenCell] = []
         self.skipped_names: set[str] = set()  # names only bound by statements that are skipped
         self.identifiers: set[str] = set()  # every identifier of the parsed code (safe to show)
+        self.warnings: list[str] = []
+        self._statements = 0
         for cell in cells:
+            if self._statements >= MAX_STATEMENTS:
+                if not self.warnings:
+                    self._over_cap(cell.index)
+                break
             self._add_cell(cell)
         self._defs: dict[str, list[int]] = {}
         self._augs: dict[str, list[int]] = {}
@@ -309,6 +357,12 @@ class Program:
             for name in u.augments:
                 self._augs.setdefault(name, []).append(i)
         self.skipped_names -= set(self._defs)
+
+    def _over_cap(self, cell: int) -> None:
+        self.warnings.append(
+            f"the notebook has more than {MAX_STATEMENTS} top-level statements: grading read "
+            f"none after the first {MAX_STATEMENTS} (from cell {cell} on)"
+        )
 
     def _add_cell(self, cell: Cell) -> None:
         source = neutralise_magics(cell.source)
@@ -324,11 +378,15 @@ class Program:
             self.broken.append(BrokenCell(cell.index, 1, _guess_names(source)))
             return
         lines = source.split("\n")
-        body = tree.body
+        body = tree.body[: MAX_STATEMENTS - self._statements]
+        if len(body) < len(tree.body):
+            self._over_cap(cell.index)
+        self._statements += len(body)
         line_use: dict[int, int] = {}
         for stmt in body:
             for ln in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1):
                 line_use[ln] = line_use.get(ln, 0) + 1
+        encoded: dict[int, bytes] = {}  # UTF-8 lines, encoded once (AST columns are in bytes)
         for stmt in body:
             name_nodes = [n for n in ast.walk(stmt) if isinstance(n, ast.Name)]
             ids = {n.id for n in name_nodes}
@@ -345,13 +403,12 @@ class Program:
             end = stmt.end_lineno or stmt.lineno
             shared = any(line_use.get(ln, 0) > 1 for ln in range(start, end + 1))
             if shared:
-                seg = ast.get_source_segment(source, stmt)
-                if seg is None:
+                # A statement sharing a line (`a = 1; b = 2`): its exact segment. Not
+                # ast.get_source_segment, which re-splits the whole cell on every call
+                # (quadratic: 40,000 statements on one line took minutes).
+                text = _segment(lines, encoded, stmt)
+                if text is None:
                     continue
-                text = seg
-                col = stmt.col_offset
-                if col:
-                    text = seg  # a statement after `;` starts mid-line; its segment is exact
             else:
                 text = "\n".join(lines[start - 1 : end])
             self.units.append(

@@ -128,6 +128,7 @@ class GradingSession:
         self.warnings: list[str] = list(nb.warnings)
         self.notebook_error = nb.error
         self.program = Program(nb.cells if nb.error is None else [])
+        self.warnings += self.program.warnings
         self.solution = Path(solution) if solution else None
         self.runners: dict[str, ExerciseRunner] = {}
         self._reference: Reference | None = None
