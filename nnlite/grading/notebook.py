@@ -38,6 +38,7 @@ MAX_CELLS = 5000
 class Cell:
     index: int  # 1-based position among *all* cells, as Jupyter shows it
     source: str
+    too_large: bool = False  # over MAX_CELL_CHARS: not parsed; what it defines scores 0
 
 
 @dataclasses.dataclass
@@ -143,6 +144,7 @@ def read_notebook(path: str | Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Note
                     f"cell {i} is too large to grade ({_kib(len(src))}; the limit is "
                     f"{_kib(MAX_CELL_CHARS)} per cell) and was skipped"
                 )
+                nb.cells.append(Cell(i, src, too_large=True))
                 continue
             total += len(src)
             nb.cells.append(Cell(i, src))
@@ -238,7 +240,14 @@ class BrokenCell:
     line: int
     names: frozenset[str]
 
+    too_large: bool = False
+
     def message(self) -> str:
+        if self.too_large:
+            return (
+                f"cell {self.cell} is too large to grade (over {_kib(MAX_CELL_CHARS)}): "
+                "move data out of the code cell"
+            )
         return f"cell {self.cell} has a syntax error (line {self.line}): fix it so the cell runs"
 
 
@@ -365,6 +374,9 @@ class Program:
         )
 
     def _add_cell(self, cell: Cell) -> None:
+        if cell.too_large:
+            self.broken.append(BrokenCell(cell.index, 1, _guess_names(cell.source), True))
+            return
         source = neutralise_magics(cell.source)
         if source is None or not source.strip():
             return

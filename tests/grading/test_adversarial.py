@@ -606,7 +606,7 @@ CASES = [
     ),
     Case(
         "deeply_nested_expression",
-        nr(CORRECT + "\nDEEP = " + "-" * 200000 + "1"),
+        nr(CORRECT + "\nDEEP = " + "-" * 50000 + "1"),
         {NR: ERR},
         "has a syntax error",
     ),

@@ -64,8 +64,20 @@ def test_huge_cell_is_skipped_with_a_reason(tmp_path):
     nb = read_notebook(f.write(f.fixture_notebook(extra=[big]), tmp_path / "99_fixture.ipynb"))
     assert nb.error is None
     assert any("too large to grade (156 KiB" in w and "64 KiB per cell" in w for w in nb.warnings)
-    assert all(len(c.source) < 100_000 for c in nb.cells)
-    assert len(nb.cells) >= 4  # the exercises are still there
+    assert [c.index for c in nb.cells if c.too_large] == [len(nb.cells) + 1]
+    prog = Program(nb.cells)
+    assert prog.defined("normalize_rows") and not prog.defined("a")
+    assert prog.latest_broken("a").message().startswith(f"cell {len(nb.cells) + 1} is too large")
+
+
+def test_a_definition_in_a_huge_cell_scores_zero_with_the_reason(grader, tmp_path):
+    src = f.NORMALIZE_ROWS + "\nDATA = [" + "1, " * 30_000 + "]"
+    nb = f.write(f.fixture_notebook({"normalize_rows": src}), tmp_path / "99_fixture.ipynb")
+    rep = grader(nb)
+    ex = next(e for e in rep["exercises"] if e["name"] == "normalize_rows")
+    assert ex["score"] == 0 and ex["status"] == "error"
+    assert "is too large to grade" in ex["tests"][0]["message"]
+    assert rep["score"] == 6  # the other exercises are graded
 
 
 def test_too_much_code_in_total_is_a_clear_error(tmp_path):
