@@ -119,7 +119,9 @@ def gradcheck(
                         inputs[i].grad = None
                     seed = np.zeros(out.data.shape, dtype=out.data.dtype)
                     seed.flat[j] = 1
-                    out.backward(seed)
+                    # One backward per output element through the same graph; retaining it
+                    # also leaves intact any graph that fn's closure brought in from outside.
+                    out.backward(seed, retain_graph=True)
                     for i in checked:
                         g = inputs[i].grad
                         if g is None:

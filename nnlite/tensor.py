@@ -17,7 +17,11 @@ Conventions (PyTorch's, unless stated):
 * Non-differentiable points take PyTorch's choice: relu'(0) = 0, abs'(0) = 0; ``clip`` passes
   the gradient where min <= x <= max; ``maximum``/``minimum`` split it evenly on ties. For
   ``max``/``min`` see :meth:`Tensor.max`.
-* Unlike PyTorch, the graph is kept after ``backward``: calling it again accumulates again.
+* ``backward`` frees the graph it went through (the saved values of its nodes): a second
+  ``backward`` through any of those nodes raises PyTorch's RuntimeError, unless the first one
+  was given ``retain_graph=True``. To accumulate, run the forward pass again. (PyTorch also
+  lets a second backward pass through nodes that saved nothing, such as a sum; nnlite raises
+  for every freed node.)
 """
 
 from __future__ import annotations
@@ -337,36 +341,44 @@ class Tensor:
 
     # -- autograd -----------------------------------------------------------------------------
 
-    def backward(self, grad=None) -> None:
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
         """Compute the gradient of this tensor with respect to every leaf that requires grad,
         and add it to their ``.grad``.
 
         Args:
-            grad: the gradient of some scalar with respect to this tensor (same shape). May be
-                omitted only for a one-element tensor, where it defaults to 1.
+            gradient: the gradient of some scalar with respect to this tensor (same shape). May
+                be omitted only for a one-element tensor, where it defaults to 1.
+            retain_graph: keep the graph, so that ``backward`` can go through it again. By
+                default (as in PyTorch) the graph's saved values are freed, and a second
+                ``backward`` through it raises RuntimeError.
         """
         if not self.requires_grad:
             raise RuntimeError(
                 "element 0 of tensors does not require grad and does not have a grad_fn"
             )
-        if grad is None:
+        if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             dt = self.data.dtype
             g = np.array(1, dt) if self.data.ndim == 0 else np.ones(self.data.shape, dt)
         else:
-            g = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
+            data = gradient.data if isinstance(gradient, Tensor) else gradient
+            g = np.array(data, dtype=self.data.dtype)
             if g.shape != self.data.shape:
                 raise RuntimeError(
-                    f"backward: grad of shape {g.shape} does not match the tensor's shape "
+                    f"backward: gradient of shape {g.shape} does not match the tensor's shape "
                     f"{self.data.shape}"
                 )
         owned: set[int] = set()  # ids of arrays already stored as some .grad in this pass
         if self._backward is None:
             _accumulate(self, g, owned)
             return
+        order = _reverse_topological_order(self)
+        for node in order:
+            if node._backward is _freed:
+                raise RuntimeError(_FREED_MESSAGE)
         grads = {self: g}
-        for node in _reverse_topological_order(self):
+        for node in order:
             g = grads.pop(node, None)
             if g is None:  # every path to it carried no gradient
                 continue
@@ -380,19 +392,11 @@ class Tensor:
                     prev = grads.get(parent)
                     # Out of place: an upstream gradient may be shared with other parents.
                     grads[parent] = pg if prev is None else prev + pg
-                elif parent.requires_grad:  # a leaf: accumulate right away
-                    if (
-                        parent.grad is None
-                        and type(pg) is np.ndarray
-                        and pg.base is None
-                        and pg.dtype == parent.data.dtype
-                        and pg.shape == parent.data.shape
-                        and id(pg) not in owned
-                    ):  # the common case, inlined: a fresh array becomes .grad as it is
-                        owned.add(id(pg))
-                        parent.grad = pg
-                    else:
-                        _accumulate(parent, pg, owned)
+                elif parent.requires_grad:
+                    _accumulate(parent, pg, owned)
+        if not retain_graph:
+            for node in order:
+                node._backward = _freed  # drops the closure and the arrays it saved
 
     # -- arithmetic ---------------------------------------------------------------------------
 
@@ -824,16 +828,34 @@ def _accumulate(node: Tensor, g: np.ndarray, owned: set[int]) -> None:
             f"{node.data.shape}"
         )
     if node.grad is None:
-        # Views, read-only broadcasts and arrays already given to another tensor are copied,
-        # so that editing one .grad in place never changes another.
-        if type(g) is not np.ndarray or g.base is not None or id(g) in owned:
+        # A fresh array (the common case) becomes .grad as it is. Views, read-only broadcasts,
+        # other dtypes and arrays already given to another tensor are copied, so that editing
+        # one .grad in place never changes another.
+        if (
+            type(g) is not np.ndarray
+            or g.base is not None
+            or g.dtype != node.data.dtype
+            or id(g) in owned
+        ):
             g = np.array(g, dtype=node.data.dtype)
-        elif g.dtype != node.data.dtype:
-            g = g.astype(node.data.dtype)
         owned.add(id(g))
         node.grad = g
     else:
         node.grad = node.grad + g
+
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+def _freed(g):
+    """The backward of a node whose graph a previous ``backward`` has freed."""
+    raise RuntimeError(_FREED_MESSAGE)
 
 
 # ---------------------------------------------------------------------------------------------

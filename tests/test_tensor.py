@@ -123,9 +123,8 @@ def test_long_chain_of_multiplications():
 
 def test_backward_accumulates_across_calls():
     x = leaf([1.0, 2.0])
-    y = (x * x).sum()
-    y.backward()
-    y.backward()  # the graph is kept, so a second call adds again
+    (x * x).sum().backward()
+    (x * x).sum().backward()  # a second forward pass: its gradient adds to the first
     np.testing.assert_array_equal(x.grad, [4.0, 8.0])
     (x * 3).sum().backward()
     np.testing.assert_array_equal(x.grad, [7.0, 11.0])
