@@ -7,12 +7,13 @@ numerical stability) and accepts numpy arrays wherever it accepts tensors. Seman
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .tensor import Tensor, _make, _tensor
+from .tensor import Tensor, _axes, _make, _tensor
 
 __all__ = [
     "relu",
@@ -47,16 +48,19 @@ def sigmoid(x) -> Tensor:
     return _tensor(x).sigmoid()
 
 
-def _axis(axis, dim):
-    return axis if dim is None else dim
+def _shifted(x: Tensor, axis, dim, who: str):
+    """(x - its maximum along the axis, the axis as a tuple); the axis may have length 0."""
+    ax = _axes(axis if dim is None else dim, x.data.shape, who)
+    # initial=-inf: an empty axis has no maximum, and its (empty) result needs none.
+    return x.data - x.data.max(axis=ax, keepdims=True, initial=-np.inf), ax
 
 
 def softmax(x, axis: int = -1, *, dim=None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis`` (``dim`` is accepted as PyTorch's name); stable for
     any magnitude because the maximum is subtracted first."""
     x = _tensor(x)
-    ax = _axis(axis, dim)
-    e = np.exp(x.data - x.data.max(axis=ax, keepdims=True))
+    shifted, ax = _shifted(x, axis, dim, "softmax")
+    e = np.exp(shifted)
     p = e / e.sum(axis=ax, keepdims=True)
 
     def backward(g):
@@ -68,9 +72,9 @@ def softmax(x, axis: int = -1, *, dim=None) -> Tensor:
 def log_softmax(x, axis: int = -1, *, dim=None) -> Tensor:
     """x - logsumexp(x) along ``axis``, stable for logits of any magnitude (e.g. +-1000)."""
     x = _tensor(x)
-    ax = _axis(axis, dim)
-    shifted = x.data - x.data.max(axis=ax, keepdims=True)
-    out = shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))
+    shifted, ax = _shifted(x, axis, dim, "log_softmax")
+    with np.errstate(divide="ignore"):  # log(0) of an empty axis; the result is empty
+        out = shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))
 
     def backward(g):
         return (g - np.exp(out) * g.sum(axis=ax, keepdims=True),)
@@ -88,6 +92,11 @@ def _class_targets(target, scores_shape: tuple[int, ...], who: str) -> np.ndarra
             or (np.minimum.reduce(target, axis=None) >= 0 and np.maximum.reduce(target) < C)
         ):
             return target
+    if len(scores_shape) > 1 and np.shape(target) == scores_shape:
+        raise ValueError(
+            f"{who}: target has the input's shape {scores_shape}, like one-hot rows or class "
+            "probabilities; pass class indices, e.g. y.argmax(1)"
+        )
     if isinstance(target, Tensor):
         raise TypeError(
             f"{who}: target must be a numpy array of integer class indices, got a Tensor (an "
@@ -287,8 +296,9 @@ def linear(x, weight, bias=None) -> Tensor:
                 gw = np.outer(g, X)
             elif X.ndim == 2:
                 gw = g.T @ X
-            else:
-                gw = g.reshape(-1, g.shape[-1]).T @ X.reshape(-1, X.shape[-1])
+            else:  # explicit row counts, not -1: a feature axis may be empty
+                rows = math.prod(X.shape[:-1])
+                gw = g.reshape(rows, g.shape[-1]).T @ X.reshape(rows, X.shape[-1])
         if len(parents) == 3 and parents[2].requires_grad:
             if g.ndim == 2:
                 gb = np.add.reduce(g, axis=0)

@@ -11,7 +11,9 @@ Conventions (PyTorch's, unless stated):
   it compares directly with numpy results. It is None until a backward pass reaches the tensor,
   and backward passes add to it until it is reset to None (``zero_grad``).
 * float64 is the default dtype. float32 data stays float32; Python numbers, bools and integer
-  arrays become float64. A Python (or numpy) scalar mixed with a tensor keeps the tensor's dtype.
+  arrays become float64. A Python (or numpy) scalar, or a 0-d tensor, mixed with a tensor that has
+  axes keeps that tensor's dtype (``x32 * 2.0`` and ``x32 * tensor(2.0)`` are float32); otherwise
+  the larger dtype wins.
 * Binary operations broadcast like numpy, and every gradient has exactly its input's shape.
 * Comparisons (``<``, ``==``, ...) return plain boolean numpy arrays, not tensors.
 * Non-differentiable points take PyTorch's choice: relu'(0) = 0, abs'(0) = 0; ``clip`` passes
@@ -134,18 +136,53 @@ def _tensor(x) -> Tensor:
     return Tensor(x)
 
 
-def _axes(axis, ndim: int) -> tuple[int, ...]:
-    """``axis`` (None, int or tuple) as a sorted tuple of non-negative axes."""
+def _dim(d, shape: tuple[int, ...], op: str) -> int:
+    """Axis ``d`` of a tensor of ``shape`` as a non-negative index, checked as PyTorch does
+    (IndexError; a 0-d tensor accepts 0 and -1)."""
+    n = builtins.max(len(shape), 1)
+    if not isinstance(d, numbers.Integral):
+        raise TypeError(f"{op}: an axis must be an int, got {d!r}")
+    if not -n <= d < n:
+        raise IndexError(
+            f"{op}: axis {d} is out of range for a {len(shape)}-D tensor of shape {shape}"
+        )
+    return int(d) % n
+
+
+def _axes(axis, shape: tuple[int, ...], op: str) -> tuple[int, ...]:
+    """``axis`` (None, int or tuple) as a sorted tuple of non-negative axes; () for a 0-d
+    tensor, whose axis 0 (or -1) is the tensor itself (PyTorch)."""
     if axis is None:
-        return tuple(range(ndim))
+        return tuple(range(len(shape)))
     if isinstance(axis, numbers.Integral):
         axis = (axis,)
-    out = []
-    for a in axis:
-        if not -ndim <= a < builtins.max(ndim, 1):
-            raise ValueError(f"axis {a} is out of bounds for a tensor with {ndim} dimensions")
-        out.append(int(a) % builtins.max(ndim, 1))
-    return tuple(sorted(out))
+    out = sorted(_dim(a, shape, op) for a in axis)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: axis {tuple(axis)} names the same axis more than once")
+    return tuple(out) if shape else ()
+
+
+def _weak(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's promotion rule for two float operands: a 0-d operand does not promote an
+    operand with dimensions (``x32 * tensor(2.0)`` stays float32; numpy would give float64).
+    Otherwise the larger dtype wins, as in numpy."""
+    if a.dtype != b.dtype and (a.ndim == 0) != (b.ndim == 0):
+        if a.ndim == 0:
+            a = a.astype(b.dtype)
+        else:
+            b = b.astype(a.dtype)
+    return a, b
+
+
+def _like(x, other: Tensor) -> Tensor:
+    """``x`` as a tensor; a Python or numpy scalar takes ``other``'s dtype, as a scalar operand
+    of an arithmetic operator does (PyTorch's "weak" scalars)."""
+    if isinstance(x, Tensor):
+        return x
+    v = _operand(x)
+    if isinstance(v, (int, float)) and isinstance(other, Tensor):
+        return Tensor(v, dtype=other.data.dtype)
+    return _tensor(v)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -278,6 +315,12 @@ class Tensor:
             yield self[i]
 
     def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"bool(): the truth value of a tensor of shape {self.data.shape} is ambiguous; "
+                "reduce a comparison instead, e.g. bool((t > 0).any()) or bool((t > 0).all()) "
+                "(comparisons give numpy boolean arrays)"
+            )
         return bool(self.data)
 
     __hash__ = object.__hash__
@@ -401,18 +444,22 @@ class Tensor:
     # -- arithmetic ---------------------------------------------------------------------------
 
     def _binary(self, other, fn, op):
-        """(other's data, parents, fn(self.data, other's data)) with a readable shape error."""
+        """(self's data, other's data, parents, fn of the two) with a readable shape error and
+        PyTorch's dtype rule (see :func:`_weak`)."""
+        a = self.data
         if isinstance(other, Tensor):
             b, parents = other.data, (self, other)
         else:
             b, parents = _operand(other), (self,)
+        if type(b) is np.ndarray and b.dtype != a.dtype:
+            a, b = _weak(a, b)
         try:
-            return b, parents, fn(self.data, b)
+            return a, b, parents, fn(a, b)
         except ValueError:
-            raise _broadcast_error(op, self.data, b) from None
+            raise _broadcast_error(op, a, b) from None
 
     def __add__(self, other) -> Tensor:
-        b, parents, data = self._binary(other, np.add, "add")
+        _, b, parents, data = self._binary(other, np.add, "add")
         a_shape, b_shape = self.data.shape, np.shape(b)
 
         def backward(g):
@@ -423,7 +470,7 @@ class Tensor:
     __radd__ = __add__
 
     def __sub__(self, other) -> Tensor:
-        b, parents, data = self._binary(other, np.subtract, "sub")
+        _, b, parents, data = self._binary(other, np.subtract, "sub")
         a_shape, b_shape = self.data.shape, np.shape(b)
 
         def backward(g):
@@ -433,16 +480,18 @@ class Tensor:
 
     def __rsub__(self, other) -> Tensor:
         b = _operand(other)
+        a = self.data
+        if type(b) is np.ndarray:
+            b, a = _weak(b, a)
         try:
-            data = b - self.data
+            data = b - a
         except ValueError:
             raise _broadcast_error("sub", b, self.data) from None
         shape = self.data.shape
         return _make(data, (self,), "sub", lambda g: (unbroadcast(-g, shape),))
 
     def __mul__(self, other) -> Tensor:
-        b, parents, data = self._binary(other, np.multiply, "mul")
-        a = self.data
+        a, b, parents, data = self._binary(other, np.multiply, "mul")
 
         def backward(g):
             ga = unbroadcast(g * b, a.shape) if self.requires_grad else None
@@ -454,8 +503,7 @@ class Tensor:
     __rmul__ = __mul__
 
     def __truediv__(self, other) -> Tensor:
-        b, parents, data = self._binary(other, np.true_divide, "div")
-        a = self.data
+        a, b, parents, data = self._binary(other, np.true_divide, "div")
 
         def backward(g):
             ga = unbroadcast(g / b, a.shape) if self.requires_grad else None
@@ -469,6 +517,8 @@ class Tensor:
     def __rtruediv__(self, other) -> Tensor:
         b = _operand(other)
         a = self.data
+        if type(b) is np.ndarray:
+            b, a = _weak(b, a)
         try:
             data = b / a
         except ValueError:
@@ -486,6 +536,8 @@ class Tensor:
             return _pow_tensor(self, exponent)
         p = _operand(exponent)
         a = self.data
+        if type(p) is np.ndarray:
+            a, p = _weak(a, p)
         try:
             data = a**p
         except ValueError:
@@ -597,8 +649,8 @@ class Tensor:
     def sum(self, axis=None, keepdims: bool = False) -> Tensor:
         """Sum over ``axis`` (None, int or tuple of ints)."""
         shape = self.data.shape
-        data = self.data.sum(axis=axis, keepdims=keepdims)
-        axes = _axes(axis, len(shape))
+        axes = _axes(axis, shape, "sum")
+        data = self.data.sum(axis=axes, keepdims=keepdims)
 
         def backward(g):
             if not keepdims:
@@ -610,9 +662,9 @@ class Tensor:
     def mean(self, axis=None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis`` (None, int or tuple of ints)."""
         shape = self.data.shape
-        axes = _axes(axis, len(shape))
+        axes = _axes(axis, shape, "mean")
         n = math.prod(shape[i] for i in axes)
-        data = self.data.mean(axis=axis, keepdims=keepdims)
+        data = self.data.mean(axis=axes, keepdims=keepdims)
 
         def backward(g):
             if not keepdims:
@@ -630,7 +682,7 @@ class Tensor:
         if unbiased is not None:
             correction = 1 if unbiased else 0
         shape = self.data.shape
-        axes = _axes(axis, len(shape))
+        axes = _axes(axis, shape, "var")
         n = math.prod(shape[i] for i in axes)
         d = self.data - self.data.mean(axis=axes, keepdims=True)
         denom = builtins.max(n - correction, 0)
@@ -646,8 +698,16 @@ class Tensor:
         return _make(data, (self,), "var", backward)
 
     def std(self, axis=None, correction: int = 1, keepdims: bool = False, unbiased=None):
-        """Standard deviation: ``var(...).sqrt()``."""
-        return self.var(axis, correction, keepdims, unbiased).sqrt()
+        """Standard deviation: the square root of :meth:`var` (same arguments). Where it is 0
+        the gradient is 0, as in PyTorch (sqrt's slope there is infinite)."""
+        v = self.var(axis, correction, keepdims, unbiased)
+        data = np.sqrt(v.data)
+
+        def backward(g):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return (np.where(data == 0, 0, g / (2 * data)),)
+
+        return _make(data, (v,), "std", backward)
 
     def max(self, axis=None, keepdims: bool = False) -> Tensor:
         """Maximum over ``axis`` (None, int or tuple of ints).
@@ -665,7 +725,17 @@ class Tensor:
 
     def _extremum(self, axis, keepdims, reduce, arg, op) -> Tensor:
         a = self.data
-        axes = _axes(axis, a.ndim)
+        axes = _axes(axis, a.shape, op)
+        empty = [i for i in axes if a.shape[i] == 0]
+        if empty and axis is None:
+            raise ValueError(f"{op}: an empty tensor of shape {a.shape} has no {op}imum")
+        if empty:
+            raise ValueError(
+                f"{op}: axis {empty[0]} of a tensor of shape {a.shape} has length 0, so its "
+                f"slices have no {op}imum"
+            )
+        if a.ndim == 0:
+            axis = None  # the one element is its own extremum
         kept = reduce(a, axis=axes, keepdims=True)
         data = (
             kept if keepdims else kept.reshape([n for i, n in enumerate(a.shape) if i not in axes])
@@ -680,7 +750,8 @@ class Tensor:
             # Move the reduced axes last, pick the first extremum in each slice.
             rest = [i for i in range(a.ndim) if i not in axes]
             moved = a.transpose(rest + list(axes))
-            flat = moved.reshape(moved.shape[: len(rest)] + (-1,))
+            # An explicit length, not -1: another axis may be empty.
+            flat = moved.reshape(moved.shape[: len(rest)] + (math.prod(a.shape[i] for i in axes),))
             idx = arg(flat, axis=-1)
             onehot = np.zeros(flat.shape, dtype=bool)
             np.put_along_axis(onehot, idx[..., None], True, axis=-1)
@@ -712,42 +783,58 @@ class Tensor:
         shape = self.data.shape
         if not shape:
             return self.reshape(1)
-        s, e = start_dim % len(shape), end_dim % len(shape)
+        s, e = _dim(start_dim, shape, "flatten"), _dim(end_dim, shape, "flatten")
         return self.reshape(shape[:s] + (-1,) + shape[e + 1 :])
 
     def squeeze(self, axis=None) -> Tensor:
-        return self.reshape(np.squeeze(self.data, axis).shape)
+        """Remove axes of length 1: all of them, or the given one(s), which must have length 1
+        (numpy's rule; PyTorch would leave a longer axis in place)."""
+        shape = self.data.shape
+        axes = _axes(range(len(shape)) if axis is None else axis, shape, "squeeze")
+        long = [i for i in axes if shape[i] != 1]
+        if axis is None:
+            axes = tuple(i for i in axes if i not in long)
+        elif long:
+            raise ValueError(
+                f"squeeze: axis {long[0]} of a tensor of shape {shape} has length "
+                f"{shape[long[0]]}; only axes of length 1 can be removed"
+            )
+        return self.reshape(tuple(n for i, n in enumerate(shape) if i not in axes))
 
     def unsqueeze(self, axis: int) -> Tensor:
-        return self.reshape(np.expand_dims(self.data, axis).shape)
+        """Insert an axis of length 1 at position ``axis`` (-ndim-1 <= axis <= ndim)."""
+        shape = self.data.shape
+        n = len(shape) + 1
+        if not (isinstance(axis, numbers.Integral) and -n <= axis < n):
+            raise IndexError(
+                f"unsqueeze: axis {axis} is out of range for a {len(shape)}-D tensor of shape "
+                f"{shape} (the new axis can go at {-n}..{n - 1})"
+            )
+        i = int(axis) % n
+        return self.reshape(shape[:i] + (1,) + shape[i:])
 
     def transpose(self, *axes) -> Tensor:
-        """``transpose()`` reverses the axes; ``transpose(d0, d1)`` swaps two axes (PyTorch);
-        ``transpose(p0, p1, p2, ...)`` with one entry per axis permutes them (numpy)."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        ndim = self.data.ndim
+        """``transpose()`` reverses the axes; ``transpose(d0, d1)`` swaps two axes (PyTorch,
+        whatever the number of axes); ``transpose((p0, p1, ...))`` with a tuple, or with three
+        or more separate entries, permutes the axes (numpy)."""
+        shape = self.data.shape
         if not axes:
-            return self._permute(tuple(range(ndim))[::-1])
-        if len(axes) == 2 and ndim != 2:
-            perm = list(range(ndim))
-            i, j = axes[0] % ndim, axes[1] % ndim
-            perm[i], perm[j] = perm[j], perm[i]
+            return self._permute(tuple(range(len(shape)))[::-1])
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            return self._permute(_permutation(tuple(axes[0]), shape, "transpose"))
+        if len(axes) == 2:
+            i, j = _dim(axes[0], shape, "transpose"), _dim(axes[1], shape, "transpose")
+            perm = list(range(len(shape)))
+            if shape:  # a 0-d tensor has only itself to swap with
+                perm[i], perm[j] = perm[j], perm[i]
             return self._permute(tuple(perm))
-        return self.permute(*axes)
+        return self._permute(_permutation(axes, shape, "transpose"))
 
     def permute(self, *dims) -> Tensor:
         """Reorder the axes: ``permute(2, 0, 1)`` (numpy's ``transpose(axes)``)."""
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
-        ndim = self.data.ndim
-        perm = tuple(int(d) % builtins.max(ndim, 1) for d in dims)
-        if sorted(perm) != list(range(ndim)):
-            raise ValueError(
-                f"permute: axes {dims} are not a permutation of the {ndim} axes of a tensor of "
-                f"shape {self.data.shape}"
-            )
-        return self._permute(perm)
+        return self._permute(_permutation(dims, self.data.shape, "permute"))
 
     def _permute(self, perm: tuple[int, ...]) -> Tensor:
         inverse = tuple(np.argsort(perm))
@@ -757,7 +844,10 @@ class Tensor:
     def __getitem__(self, index) -> Tensor:
         index = _index_data(index)
         a = self.data
-        data = a[index]
+        try:
+            data = a[index]
+        except IndexError as e:
+            raise IndexError(f"getitem: {e} (indexing a tensor of shape {a.shape})") from None
         if not isinstance(data, np.ndarray):
             data = np.asarray(data)
         # Integer arrays may repeat an element; basic indices and boolean masks cannot.
@@ -780,13 +870,26 @@ class Tensor:
         )
 
 
+def _permutation(dims: tuple, shape: tuple[int, ...], op: str) -> tuple[int, ...]:
+    """``dims`` checked to be a permutation of the axes of ``shape``, made non-negative."""
+    perm = tuple(_dim(d, shape, op) for d in dims) if shape else tuple(dims)
+    if sorted(perm) != list(range(len(shape))):
+        raise ValueError(
+            f"{op}: axes {dims} are not a permutation of the {len(shape)} axes of a tensor of "
+            f"shape {shape}"
+        )
+    return perm
+
+
 def _index_data(index):
+    if isinstance(index, tuple):
+        return tuple(_index_data(i) for i in index)
     if isinstance(index, Tensor):
         return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
-        return np.asarray(index)
+        arr = np.asarray(index)
+        # An empty list selects nothing (numpy, PyTorch); np.asarray([]) would be float64.
+        return arr.astype(np.intp) if arr.size == 0 else arr
     return index
 
 
@@ -864,7 +967,7 @@ def _freed(g):
 
 
 def _pow_tensor(base: Tensor, exponent: Tensor) -> Tensor:
-    a, b = base.data, exponent.data
+    a, b = _weak(base.data, exponent.data)
     try:
         data = a**b
     except ValueError:
@@ -938,8 +1041,8 @@ def minimum(a, b) -> Tensor:
 
 
 def _extremum2(a, b, fn, op) -> Tensor:
-    a, b = _tensor(a), _tensor(b)
-    A, B = a.data, b.data
+    a, b = _like(a, b), _like(b, a)
+    A, B = _weak(a.data, b.data)
     try:
         data = fn(A, B)
     except ValueError:
@@ -958,9 +1061,9 @@ def _extremum2(a, b, fn, op) -> Tensor:
 def where(condition, a, b) -> Tensor:
     """Elementwise ``a`` where ``condition`` is true, else ``b`` (all three broadcast)."""
     cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
-    a, b = _tensor(a), _tensor(b)
+    a, b = _like(a, b), _like(b, a)
     try:
-        data = np.where(cond, a.data, b.data)
+        data = np.where(cond, *_weak(a.data, b.data))
     except ValueError:
         raise ValueError(
             f"where: shapes {cond.shape}, {a.data.shape} and {b.data.shape} are not broadcastable"

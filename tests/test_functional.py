@@ -190,3 +190,46 @@ def test_dropout():
     assert (F.dropout(x, 1.0).data == 0).all()
     with pytest.raises(ValueError, match="probability"):
         F.dropout(x, 1.5)
+
+
+# -- Regressions from issue 8 (PyTorch 2.13's value beside each) -------------------------------
+
+
+@pytest.mark.parametrize("x_shape, w_shape", [((2, 5, 0), (4, 0)), ((2, 5, 3), (0, 3))], ids=str)
+def test_linear_backward_with_an_empty_feature_axis(x_shape, w_shape):
+    """Issue 8 item 6: a >2-D input with in_features or out_features 0 crashed in backward."""
+    x = Tensor(np.ones(x_shape), requires_grad=True)
+    w = Tensor(np.ones(w_shape), requires_grad=True)
+    b = Tensor(np.ones(w_shape[:1]), requires_grad=True)
+    out = F.linear(x, w, b)
+    assert out.shape == x_shape[:-1] + w_shape[:1]  # torch: the same shape
+    out.sum().backward()
+    assert x.grad.shape == x_shape and w.grad.shape == w_shape  # torch: zeros of these shapes
+    assert not x.grad.any() and not w.grad.any()
+    assert b.grad.shape == w_shape[:1]
+
+
+@pytest.mark.parametrize("fn", [F.softmax, F.log_softmax])
+def test_softmax_along_an_empty_axis_and_of_a_0d_tensor(fn):
+    """Issue 8 item 7: numpy's "zero-size array to reduction" escaped."""
+    x = Tensor(np.zeros((2, 0)), requires_grad=True)
+    out = fn(x, 1)
+    assert out.shape == (2, 0)  # torch: (2, 0)
+    out.sum().backward()
+    assert x.grad.shape == (2, 0)
+    s = Tensor(2.0, requires_grad=True)
+    out = fn(s, 0)
+    assert out.item() == (1.0 if fn is F.softmax else 0.0)  # torch: 1.0 / 0.0
+    out.backward()
+    assert s.grad == 0.0  # torch: 0.0
+    with pytest.raises(IndexError, match=r"axis 2 is out of range for a 2-D tensor"):
+        fn(Tensor(np.zeros((2, 3))), 2)
+
+
+@pytest.mark.parametrize("target", [np.eye(3)[[0, 2]], np.eye(3, dtype=int)[[0, 2]]])
+def test_cross_entropy_with_one_hot_targets_says_pass_class_indices(target):
+    """Issue 8 item 9."""
+    with pytest.raises(ValueError, match=r"pass class indices, e\.g\. y\.argmax\(1\)"):
+        F.cross_entropy(Tensor(np.zeros((2, 3))), target)
+    with pytest.raises(ValueError, match=r"pass class indices"):
+        F.nll_loss(Tensor(np.zeros((2, 3))), Tensor(target))

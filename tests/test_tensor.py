@@ -429,3 +429,116 @@ def test_max_ties_rules():
     x.grad = None
     nnlite.maximum(x, 3.0).sum().backward()  # elementwise ties: half each
     np.testing.assert_array_equal(x.grad, [[0, 0.5, 0.5], [0.5, 0, 0.5]])
+
+
+# -- Regressions from issue 8 (PyTorch 2.13's value beside each) -------------------------------
+
+
+def test_transpose_of_two_axes_swaps_them_whatever_the_number_of_axes():
+    """Issue 8 item 1: transpose(d0, d1) on a 2-D tensor used to do nothing."""
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    for dims in [(0, 1), (1, 0), (-2, -1), (0, -1)]:
+        assert x.transpose(*dims).shape == (3, 2)  # torch: (3, 2)
+        assert nnlite.transpose(x, *dims).data.tolist() == [[0, 3], [1, 4], [2, 5]]
+    assert x.transpose(1, 1).shape == (2, 3)  # torch: unchanged, no error
+    assert x.transpose(0, 0).data.tolist() == x.data.tolist()
+    assert x.transpose((0, 1)).shape == (2, 3)  # a tuple is numpy's permutation
+    assert Tensor(np.zeros((2, 3, 4))).transpose(0, 2).shape == (4, 3, 2)
+    assert Tensor(3.0).transpose(0, -1).shape == ()  # torch: ()
+
+
+def test_std_gradient_is_zero_where_the_spread_is_zero():
+    """Issue 8 item 2: sqrt's infinite slope times a zero deviation gave NaN."""
+    x = leaf([2.0, 2.0, 2.0])
+    x.std().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])  # torch: [0, 0, 0]
+    y = leaf([[2.0], [3.0]])
+    y.std(axis=1, correction=0).sum().backward()
+    np.testing.assert_array_equal(y.grad, [[0.0], [0.0]])  # torch: [[0], [0]]
+    z = leaf([[1.0, 3.0], [2.0, 2.0]])
+    z.std(axis=1).sum().backward()  # one row with spread, one without
+    np.testing.assert_allclose(z.grad, [[-(0.5**0.5), 0.5**0.5], [0.0, 0.0]])
+    w = leaf([[2.0], [3.0]])
+    w.std(axis=1).sum().backward()  # n - correction = 0: undefined, as in torch
+    assert np.isnan(w.grad).all()  # torch: [[nan], [nan]]
+
+
+def test_python_scalars_and_0d_tensors_do_not_promote_float32():
+    """Issue 8 item 3: PyTorch's rule, a 0-d operand does not promote a tensor with axes."""
+    x32 = Tensor(np.ones(3, dtype=np.float32))
+    two64 = Tensor(2.0)
+    f32 = np.dtype(np.float32)
+    assert nnlite.maximum(x32, 0).dtype == f32  # torch: float32
+    assert nnlite.minimum(0.5, x32).dtype == f32  # torch: float32
+    assert nnlite.where(x32.data > 0, x32, 0.0).dtype == f32  # torch: float32
+    assert (x32 * two64).dtype == f32  # torch: float32
+    assert (two64 - x32).dtype == f32  # torch: float32
+    assert (x32 / np.array(2.0)).dtype == f32  # a 0-d array is a 0-d tensor: float32
+    assert (x32**two64).dtype == f32 and (two64**x32).dtype == f32  # torch: float32
+    assert nnlite.maximum(x32, two64).dtype == f32  # torch: float32
+    # Both 0-d, or both with axes: the larger dtype wins, as in torch.
+    assert (Tensor(np.float32(1.0)) * two64).dtype == np.float64  # torch: float64
+    assert (x32 + Tensor(np.ones(3))).dtype == np.float64  # torch: float64
+    # The 0-d float64 operand still gets a float64 gradient.
+    a = Tensor(2.0, requires_grad=True)
+    (x32 * a).sum().backward()
+    assert a.grad.dtype == np.float64 and a.grad == 3.0  # torch: tensor(3., float64)
+
+
+def test_max_min_along_an_axis_when_another_axis_is_empty():
+    """Issue 8 item 5: backward crashed reshaping an empty array with -1."""
+    x = leaf(np.zeros((0, 10)))
+    x.max(axis=1).sum().backward()
+    assert x.grad.shape == (0, 10)  # torch: grad of shape (0, 10)
+    y = leaf(np.zeros((3, 0, 2)))
+    y.min(axis=(0, 2), keepdims=True).sum().backward()
+    assert y.grad.shape == (3, 0, 2)
+
+
+def test_empty_list_index_selects_nothing():
+    """Issue 8 item 8: x[[]] became a float index and raised."""
+    x = leaf(np.arange(6.0).reshape(2, 3))
+    assert x[[]].shape == (0, 3)  # torch: (0, 3)
+    assert x[:, []].shape == (2, 0)  # torch: (2, 0)
+    x[[]].sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (
+            lambda x: x.sum(axis=2),
+            IndexError,
+            r"sum: axis 2 is out of range for a 2-D tensor of "
+            r"shape \(2, 3\)",
+        ),
+        (lambda x: x.mean(axis=(0, 0)), ValueError, r"mean: axis \(0, 0\) names the same axis"),
+        (
+            lambda x: x[:0].max(),
+            ValueError,
+            r"max: an empty tensor of shape \(0, 3\) has no maximum",
+        ),
+        (lambda x: x[:, :0].min(axis=1), ValueError, r"min: axis 1 of a tensor of shape \(2, 0\)"),
+        (lambda x: bool(x), ValueError, r"bool\(\): .* shape \(2, 3\) .*\(t > 0\)\.any\(\)"),
+        (lambda x: x.permute(5, 0), IndexError, r"permute: axis 5 is out of range .* \(2, 3\)"),
+        (lambda x: x.permute(0, 0), ValueError, r"permute: axes \(0, 0\) are not a permutation"),
+        (lambda x: x.transpose(0, 2), IndexError, r"transpose: axis 2 is out of range"),
+        (lambda x: x.squeeze(1), ValueError, r"squeeze: axis 1 .* has length 3"),
+        (lambda x: x.unsqueeze(3), IndexError, r"unsqueeze: axis 3 is out of range"),
+        (lambda x: x.flatten(4), IndexError, r"flatten: axis 4 is out of range"),
+        (lambda x: x[2], IndexError, r"getitem: index 2 is out of bounds .* shape \(2, 3\)"),
+    ],
+)
+def test_errors_are_one_sentence_naming_the_op_and_the_shape(make, error, message):
+    """Issue 8 item 9 (torch raises IndexError for an axis out of range too)."""
+    with pytest.raises(error, match=message):
+        make(Tensor(np.zeros((2, 3))))
+
+
+def test_bool_of_one_element_and_0d_axes():
+    assert bool(Tensor([1.0])) and not bool(Tensor(0.0))
+    s = Tensor(3.0)
+    assert s.sum(axis=0).item() == 3.0 and s.max(axis=-1).item() == 3.0  # torch: 3.0
+    with pytest.raises(IndexError, match="axis 1 is out of range for a 0-D tensor"):
+        s.sum(axis=1)  # torch: IndexError

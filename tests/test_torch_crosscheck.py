@@ -488,3 +488,64 @@ def test_linear_and_conv_init_bounds_match_torch_rule():
     conv = nn.Conv2d(3, 4, 5, seed=0)
     assert conv.weight.shape == tuple(torch.nn.Conv2d(3, 4, 5).weight.shape)
     assert np.abs(conv.weight.data).max() <= 1 / np.sqrt(75)
+
+
+# -- Issue 8 regressions against live torch ----------------------------------------------------
+
+
+@pytest.mark.parametrize("dims", [(0, 1), (-2, -1), (0, -1), (1, 1), (0, 0)], ids=str)
+def test_transpose_two_axes_on_2d(dims):
+    (a,) = _inputs([(2, 3)], 30)
+    compare(lambda x: x.transpose(*dims), lambda x: x.transpose(*dims), [a])
+
+
+def test_std_where_the_spread_is_zero():
+    compare(lambda x: x.std(), torch.std, [np.array([2.0, 2.0, 2.0])])
+    a = np.array([[2.0], [3.0]])
+    compare(lambda x: x.std(1, correction=0), lambda x: x.std(1, correction=0), [a])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        # torch.maximum takes no Python scalar: torch gets the scalar as a 0-d float64 tensor
+        lambda lib, x, s: lib.maximum(x, s if lib is nnlite else torch.as_tensor(s).double()),
+        lambda lib, x, s: lib.minimum(s if lib is nnlite else torch.as_tensor(s).double(), x),
+        lambda lib, x, s: lib.where(x > 0, x, s),
+        lambda lib, x, s: x * s,
+        lambda lib, x, s: s - x,
+        lambda lib, x, s: x**s,
+    ],
+)
+def test_result_dtype_of_float32_with_a_0d_float64(fn):
+    x32 = np.linspace(0.5, 2, 4, dtype=np.float32)
+    for s in (2.0, np.array(2.0)):  # a Python scalar, a 0-d float64 tensor
+        ours = fn(nnlite, Tensor(x32), s if isinstance(s, float) else Tensor(s))
+        theirs = fn(torch, torch.tensor(x32), s if isinstance(s, float) else torch.tensor(s))
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+
+
+def test_empty_axes():
+    z = np.zeros((0, 10))
+    compare(lambda x: x.max(axis=1), lambda x: x.max(dim=1)[0], [z])
+    compare(lambda x: F.softmax(x, 0), lambda x: TF.softmax(x, 0), [z])
+    compare(lambda x: F.log_softmax(x, 0), lambda x: TF.log_softmax(x, 0), [z])
+    compare(lambda x: x[[]], lambda x: x[[]], [np.zeros((2, 3))])
+    x, w = np.ones((2, 5, 0)), np.ones((4, 0))
+    compare(F.linear, TF.linear, [x, w])
+    compare(F.linear, TF.linear, [np.ones((2, 5, 3)), np.ones((0, 3))])
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (lambda x: x.permute(5, 0), lambda x: x.permute(5, 0)),
+        (lambda x: x.sum(axis=2), lambda x: x.sum(dim=2)),
+        (lambda x: x.transpose(0, 2), lambda x: x.transpose(0, 2)),
+    ],
+)
+def test_axis_out_of_range_is_an_index_error_in_both(ours, theirs):
+    with pytest.raises(IndexError):
+        theirs(torch.zeros(2, 3))
+    with pytest.raises(IndexError):
+        ours(Tensor(np.zeros((2, 3))))
