@@ -22,9 +22,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nnlite.grading.errors import GraderError, GradingFailure, StudentError
+from nnlite.grading.errors import (
+    ANSWER_KINDS,
+    KINDS,
+    GraderError,
+    GradingFailure,
+    InputMutated,
+    StudentError,
+)
 from nnlite.grading.notebook import Notebook, Program, read_notebook
-from nnlite.grading.proxy import ExerciseRunner, Reference, Student
+from nnlite.grading.proxy import ExerciseRunner, Reference, Student, TestLog
 from nnlite.grading.sandbox import Limits, choose_isolation, kill_all
 
 __all__ = ["student", "reference", "rng", "nnlite_grading_sessions"]
@@ -32,9 +39,21 @@ __all__ = ["student", "reference", "rng", "nnlite_grading_sessions"]
 MARKERS = [
     "exercise(grade_id): the notebook exercise a grader test scores",
     "points(n): points a grader test is worth",
-    "hint(text): the misconception a failing grader test points to",
+    "hint(text, on=kinds): the misconception a failing grader test points to, shown for "
+    "failures of these kinds (default: value, shape, dtype, nan, type, error)",
     "visible: a grader test whose feedback may show values (not hidden)",
+    "mutation_penalty(share): the share of this test's points an in-place modification of an "
+    "input costs (default: the module's MUTATION_PENALTY, else 0.25)",
 ]
+
+#: Share of a test's points lost when the student's code modified an input in place and the
+#: test otherwise passed (a grader module may set ``MUTATION_PENALTY``; a test
+#: ``@pytest.mark.mutation_penalty(share)``).
+MUTATION_PENALTY = 0.25
+UNCHECKABLE = (
+    "the answer could not be checked: it does not have the form this test expects "
+    "(its shape, length or type)"
+)
 
 atexit.register(kill_all)
 
@@ -88,6 +107,22 @@ def item_meta(item: pytest.Item) -> tuple[str | None, float, str | None, bool]:
         hint.args[0] if hint is not None and hint.args else None,
         item.get_closest_marker("visible") is not None,
     )
+
+
+def item_feedback(item: pytest.Item) -> tuple[tuple[str, ...], float]:
+    """(the failure kinds the test's hint is about, the mutation penalty share) of an item."""
+    hint = item.get_closest_marker("hint")
+    on: Any = hint.kwargs.get("on", ANSWER_KINDS) if hint is not None else ANSWER_KINDS
+    kinds = (on,) if isinstance(on, str) else tuple(on)
+    if not kinds or not all(k in KINDS for k in kinds):
+        raise GraderError(f"{item.nodeid}: @pytest.mark.hint(on=...) takes kinds from {KINDS}")
+    pen = item.get_closest_marker("mutation_penalty")
+    share = pen.args[0] if pen is not None and pen.args else None
+    if share is None:
+        share = getattr(getattr(item, "module", None), "MUTATION_PENALTY", MUTATION_PENALTY)
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+        raise GraderError(f"{item.nodeid}: a mutation penalty is a share between 0 and 1")
+    return kinds, float(share)
 
 
 _PROGRAMS: dict[tuple[str, int, int], Program] = {}
@@ -181,6 +216,7 @@ class GradingSession:
 
 
 SESSION_KEY = pytest.StashKey[GradingSession]()
+LOG_KEY = pytest.StashKey[TestLog]()
 CI_KEY = pytest.StashKey[dict]()
 
 
@@ -224,7 +260,7 @@ def nnlite_grading_sessions():
 
 
 @pytest.fixture
-def student(request: pytest.FixtureRequest, nnlite_grading_sessions: dict) -> Student:
+def student(request: pytest.FixtureRequest, nnlite_grading_sessions: dict):
     """Proxy to the graded notebook's definitions, running in the exercise's sandbox."""
     lesson, exercises = grader_spec(request.module)
     grade_id, _points, _hint, visible = item_meta(request.node)
@@ -235,9 +271,13 @@ def student(request: pytest.FixtureRequest, nnlite_grading_sessions: dict) -> St
     session = _session_for(request, nnlite_grading_sessions)
     runner = session.runner(grade_id, exercises)
     if runner.blocked:
-        raise StudentError(runner.blocked)
+        raise StudentError(runner.blocked, kind="blocked")
     timeout = getattr(request.module, "TIMEOUT", None)
-    return Student(runner, visible, float(timeout) if timeout else None)
+    log = request.node.stash[LOG_KEY] = TestLog()
+    yield Student(runner, visible, float(timeout) if timeout else None, log)
+    if log.mutations and request.config.stash.get(SESSION_KEY, None) is None:
+        # Plain pytest on the solution: an in-place change of an input is a bug to see.
+        raise InputMutated(log.mutations[0])
 
 
 @pytest.fixture
@@ -271,6 +311,12 @@ class Outcome:
     hidden: bool = True
     description: str = ""
     duration: float = 0.0
+    kind: str | None = None  # the cause of a failure (errors.KINDS)
+    test_hint: str | None = None  # the test's @pytest.mark.hint
+    hint_on: tuple[str, ...] = ANSWER_KINDS  # the kinds that hint is about
+    credit: float = 0.0  # share of the points kept when not passed (a mutation only)
+    mutation: str | None = None  # an in-place modification of an input seen in this test
+    mutation_penalty: float = MUTATION_PENALTY
 
 
 class CollectorPlugin:
@@ -308,6 +354,7 @@ class CollectorPlugin:
                 lesson, exercises = grader_spec(item.module)
                 if grade_id not in exercises:
                     raise GraderError(f"{item.nodeid}: exercise {grade_id!r} is not in EXERCISES")
+                hint_on, penalty = item_feedback(item)
             except GraderError as exc:
                 self.faults.append(str(exc))
                 drop.append(item)
@@ -315,7 +362,14 @@ class CollectorPlugin:
             self.lesson, self.exercises = lesson, exercises
             doc = (getattr(item, "function", None).__doc__ or "").strip().split("\n")[0]
             self.outcomes[item.nodeid] = Outcome(
-                grade_id, item.name, points, hint=hint, hidden=not visible, description=doc
+                grade_id,
+                item.name,
+                points,
+                hidden=not visible,
+                description=doc,
+                test_hint=hint,
+                hint_on=hint_on,
+                mutation_penalty=penalty,
             )
             self.order.append(item.nodeid)
             keep.append(item)
@@ -349,6 +403,7 @@ class CollectorPlugin:
             outcome, longrepr = "passed", None
             if call.when == "call":
                 out.status, out.message = "passed", ""
+                self._mutation(out, item)
         elif excinfo.errisinstance(pytest.skip.Exception):
             outcome = "skipped"
             path, lineno, _ = item.location
@@ -359,7 +414,9 @@ class CollectorPlugin:
             outcome = "failed"
             longrepr = f"{excinfo.typename}: {str(excinfo.value)[:1000]}"
             if call.when != "teardown" or out.status == "passed":
-                self._record(out, call)
+                self._record(out, call, item)
+                if call.when == "call":
+                    self._mutation(out, item)
         return pytest.TestReport(
             item.nodeid,
             item.location,
@@ -374,26 +431,59 @@ class CollectorPlugin:
             user_properties=item.user_properties,
         )
 
-    def _record(self, out: Outcome, call: pytest.CallInfo) -> None:
+    @staticmethod
+    def _hints(out: Outcome, extra: str | None) -> str | None:
+        """The hints that fit the failure's cause: the assertion's own hint, and the test's
+        hint when the failure is of a kind the test's hint is about."""
+        parts = [extra] if extra else []
+        if out.test_hint and out.kind in out.hint_on and out.test_hint not in parts:
+            parts.append(out.test_hint)
+        return " ".join(parts) or None
+
+    def _mutation(self, out: Outcome, item: pytest.Item) -> None:
+        """An input modified in place: its own cause. A test that otherwise passed keeps
+        ``1 - mutation_penalty`` of its points; a failed test just notes it."""
+        log = item.stash.get(LOG_KEY, None)
+        if log is None or not log.mutations:
+            return
+        out.mutation = log.mutations[0]
+        if out.status == "passed":
+            out.status, out.kind, out.message, out.detail = "failed", "mutation", out.mutation, None
+            out.credit = 1.0 - out.mutation_penalty
+            out.hint = self._hints(out, None)
+
+    def _record(self, out: Outcome, call: pytest.CallInfo, item: pytest.Item) -> None:
         exc = call.excinfo.value if call.excinfo is not None else None
+        log = item.stash.get(LOG_KEY, None)
         if isinstance(exc, GradingFailure):
             out.status = exc.status
             out.message = exc.message
             out.detail = exc.detail
-            if exc.hint:
-                out.hint = exc.hint if not out.hint else f"{exc.hint} {out.hint}"
+            out.kind = exc.kind
+            out.hint = self._hints(out, exc.hint)
         elif isinstance(exc, AssertionError):
             out.status = "failed"
             out.message = "wrong result"
+            out.kind = "value"
             text = str(exc).strip().split("\n")[0]
             out.detail = text[:300] or None
+            out.hint = self._hints(out, None)
         elif isinstance(exc, GraderError):
             out.status = "error"
+            out.kind = "grader"
             out.message = "the grader could not run this test (a fault of the grader, not yours)"
             self.faults.append(f"{out.name}: {exc}")
+        elif isinstance(exc, Exception) and log is not None and log.answers > 0:
+            # The test's own code failed on an answer of the student's (numpy refusing to
+            # compare predictions of the wrong length...): the answer's fault, not the
+            # grader's. Graders are checked against the solution, where this never happens.
+            out.status, out.kind, out.message = "failed", "type", UNCHECKABLE
+            out.detail = f"{type(exc).__name__}: {str(exc)[:300]}"
+            out.hint = self._hints(out, None)
         else:
             name = type(exc).__name__ if exc is not None else "unknown"
             out.status = "error"
+            out.kind = "grader"
             out.message = (
                 "the grader could not check this result (a fault of the grader, not yours)"
             )

@@ -16,7 +16,6 @@ from nnlite.grading import wire
 from nnlite.grading.errors import (
     GraderError,
     GradingFailure,
-    InputMutated,
     StudentError,
     StudentMissing,
     StudentTimeout,
@@ -199,7 +198,7 @@ class ExerciseRunner:
     ) -> tuple[dict, list[bytes]]:
         if self.load_failure is not None:
             f = self.load_failure
-            raise type(f)(f.message, detail=f.detail, hint=f.hint)
+            raise type(f)(f.message, detail=f.detail, hint=f.hint, kind=f.kind)
         if self.box is None or not self.box.alive:
             self.close()
             self.start()
@@ -214,18 +213,20 @@ class ExerciseRunner:
             if exc.kind == "load_timeout":
                 self.load_failure = StudentTimeout(
                     f"loading the notebook's definitions took longer than {lim:g} s "
-                    "(a definition that computes too much at the top level?)"
+                    "(a definition that computes too much at the top level?)",
+                    kind="blocked",
                 )
             elif exc.kind == "load_died":
                 self.load_failure = StudentError(
-                    f"the notebook's definitions crashed the sandbox while loading ({exc.detail})"
+                    f"the notebook's definitions crashed the sandbox while loading ({exc.detail})",
+                    kind="blocked",
                 )
             else:
                 self.load_failure = StudentError(
-                    "the notebook's definitions broke the sandbox while loading"
+                    "the notebook's definitions broke the sandbox while loading", kind="blocked"
                 )
             f = self.load_failure
-            raise type(f)(f.message, detail=f.detail, hint=f.hint) from None
+            raise type(f)(f.message, detail=f.detail, hint=f.hint, kind=f.kind) from None
         if self.box.features:
             self.features = self.box.features
         try:
@@ -250,13 +251,29 @@ class ExerciseRunner:
 # ----------------------------------------------------------------------------- the proxy
 
 
+class TestLog:
+    """What happened in one grader test besides its answers: how many answers arrived from the
+    sandbox, and the in-place modifications of inputs seen (each message once)."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self) -> None:
+        self.answers = 0
+        self.mutations: list[str] = []
+
+    def mutation(self, message: str) -> None:
+        if message not in self.mutations:
+            self.mutations.append(message)
+
+
 class Student:
     """The ``student`` fixture: calls run in the exercise's sandbox and return plain data.
 
     * ``student.NAME(*args, **kwargs)``: call the student's top-level ``NAME``; returns the
       answer; raises :class:`StudentMissing` (not defined / NotImplementedError),
-      :class:`StudentError` (raised, crashed, answered non-data), :class:`StudentTimeout`,
-      :class:`InputMutated` (an input array was modified in place).
+      :class:`StudentError` (raised, crashed, answered non-data), :class:`StudentTimeout`.
+      An input array modified in place is noted (not raised): the test judges the value, and
+      the plugin reports the mutation once per exercise at its stated cost.
     * ``student.call(NAME, *args, **kwargs) -> Call``: the same without judging exceptions and
       mutations: inspect ``.value``, ``.raised`` and ``.mutated`` yourself.
     * ``student.raises(ValueError, "GradcheckError", ...).NAME(*args) -> Raised``: the call must
@@ -270,10 +287,17 @@ class Student:
     self-contained module-level grader functions (shipped as source, see :func:`ship`).
     """
 
-    def __init__(self, runner: ExerciseRunner, visible: bool = False, timeout: float | None = None):
+    def __init__(
+        self,
+        runner: ExerciseRunner,
+        visible: bool = False,
+        timeout: float | None = None,
+        log: TestLog | None = None,
+    ):
         object.__setattr__(self, "_runner", runner)
         object.__setattr__(self, "_visible", visible)
         object.__setattr__(self, "_timeout", timeout)
+        object.__setattr__(self, "_log", log if log is not None else TestLog())
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("__"):
@@ -298,7 +322,7 @@ class Student:
         return self._runner.grade_id
 
     def with_timeout(self, seconds: float) -> Student:
-        return Student(self._runner, self._visible, float(seconds))
+        return Student(self._runner, self._visible, float(seconds), self._log)
 
     def defines(self, name: str) -> bool:
         return self._runner.program.defined(name)
@@ -316,25 +340,29 @@ class Student:
         shipped = ship(driver)
         header = {"op": "run", "driver": shipped.name, "source": shipped.source}
         result = self._request(header, None, args, kwargs)
+        names = self._runner.names
+        who = f"`{names[0]}`" if len(names) == 1 else "your code"
         if result.raised is not None:
-            names = self._runner.names
-            who = f"`{names[0]}`" if len(names) == 1 else "your code"
             raise self._raised_error(who, result.raised)
+        if result.mutated:
+            # The driver's arguments reach the student's code as arrays or as the .data of
+            # Tensors built on them (Tensor(z) shares z's memory).
+            self._log.mutation(
+                f"{who} modified an input in place (an array, or a Tensor's .data): work on a copy"
+            )
         return result.value
 
     # -- internals ---------------------------------------------------------------------------
-
-    def _safe_name(self, name: str) -> bool:
-        return name in self._runner.names or name in self._runner.program.identifiers
 
     def _judge(self, name: str, result: Call) -> Any:
         if result.raised is not None:
             raise self._raised_error(f"`{name}`", result.raised)
         if result.mutated:
-            raise InputMutated(
+            # Not a failure of this test's values: one cause, reported once per exercise and
+            # costing a stated share (see TestLog), while the value is judged as usual.
+            self._log.mutation(
                 f"`{name}` modified its input array in place "
-                f"({', '.join(dict.fromkeys(result.mutated))}): "
-                "work on a copy"
+                f"({', '.join(dict.fromkeys(result.mutated))}): work on a copy"
             )
         return result.value
 
@@ -345,6 +373,9 @@ class Student:
         return "an exception"
 
     def _raised_error(self, who: str, raised: Raised) -> Exception:
+        """The failure for an exception of the student's. The message names only a few fixed
+        kinds of exception; the class name (which the student chooses) and the exception's
+        text are the detail, shown for visible tests only."""
         label = self._exc_label(raised)
         if "NotImplementedError" in raised.types:
             return StudentMissing(f"{who} is not implemented yet (it raises NotImplementedError)")
@@ -368,13 +399,16 @@ class Student:
                         "does not run (only imports, def, class and assignments without calls "
                         "are run): define it inside your function or as a constant"
                     )
-        return StudentError(f"{who} raised {label}", detail=raised.message[:300] or None)
+        text = raised.message[:300]
+        return StudentError(
+            f"{who} raised an exception", detail=f"{label}: {text}" if text else label
+        )
 
     def _request(self, header: dict, name: str | None, args: tuple, kwargs: dict) -> Call:
         runner = self._runner
         blocked = runner.blocked
         if blocked:
-            raise StudentError(blocked)
+            raise StudentError(blocked, kind="blocked")
         try:
             blobs: list[bytes] = []
             header["args"] = wire.encode_value(_ship_tree(list(args)), blobs, allow_functions=True)
@@ -403,7 +437,9 @@ class Student:
                     raise StudentError(f"the result is too large (over {lim} MiB)") from None
                 raise StudentError("the sandbox answered with malformed data") from None
             raise GraderError(f"the sandbox could not start: {exc.detail}") from None
-        return self._interpret(name, resp, rblobs, _array_labels(args, kwargs))
+        call = self._interpret(name, resp, rblobs, _array_labels(args, kwargs))
+        self._log.answers += 1
+        return call
 
     def _interpret(
         self, name: str | None, resp: dict, blobs: list[bytes], labels: list[str]
@@ -436,7 +472,7 @@ class Student:
             )
         if status == "missing":
             missing = resp.get("name")
-            shown = missing if isinstance(missing, str) and self._safe_name(missing) else name
+            shown = missing if isinstance(missing, str) and missing in self._runner.names else name
             shown = shown or "a name"
             err = self._runner.load_error_for(shown)
             if err is not None:
@@ -501,9 +537,11 @@ class _Raises:
                 )
             if not result.raised.isinstance(*self._expected):
                 label = self._student._exc_label(result.raised)
+                text = result.raised.message[:300]
                 raise WrongAnswer(
-                    f"`{name}` raised {label}, expected {want}",
-                    detail=result.raised.message[:300] or None,
+                    f"`{name}` raised another exception than {want}",
+                    detail=f"{label}: {text}" if text else label,
+                    kind="error",
                 )
             return result.raised
 

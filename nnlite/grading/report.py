@@ -43,6 +43,20 @@ REPORT_SCHEMA: dict[str, Any] = {
                     "max_score": {"type": "number", "minimum": 0},
                     "status": {"type": "string", "enum": list(STATUSES)},
                     "message": {"type": "string"},
+                    "causes": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["kind", "message", "tests", "points_lost"],
+                            "properties": {
+                                "kind": {"type": "string"},
+                                "message": {"type": "string"},
+                                "hint": {"type": ["string", "null"]},
+                                "tests": {"type": "array", "items": {"type": "string"}},
+                                "points_lost": {"type": "number", "minimum": 0},
+                            },
+                        },
+                    },
                     "tests": {
                         "type": "array",
                         "items": {
@@ -62,6 +76,7 @@ REPORT_SCHEMA: dict[str, Any] = {
                                 "status": {"type": "string", "enum": list(STATUSES)},
                                 "message": {"type": "string"},
                                 "hint": {"type": ["string", "null"]},
+                                "kind": {"type": ["string", "null"]},
                                 "hidden": {"type": "boolean"},
                                 "description": {"type": "string"},
                             },
@@ -166,6 +181,36 @@ def exercise_status(statuses: list[str]) -> str:
     return "failed"
 
 
+def _causes(outs: list[Any], tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per distinct cause of lost points in an exercise: its message, the hints that
+    fit it (each once), the tests it affected and the points it cost, in order of appearance.
+    An in-place modification of an input is one cause however many tests saw it."""
+    causes: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def add(kind: str, message: str, hint: str | None, test: str, lost: float) -> None:
+        # All in-place modifications of an exercise are one cause, worded as first seen.
+        c = causes.setdefault(
+            (kind, "" if kind == "mutation" else message),
+            {"kind": kind, "message": message, "hint": None, "tests": [], "points_lost": 0.0},
+        )
+        if hint and hint not in (c["hint"] or ""):
+            c["hint"] = f"{c['hint']} {hint}" if c["hint"] else hint
+        if test not in c["tests"]:
+            c["tests"].append(test)
+        c["points_lost"] += lost
+
+    for o, t in zip(outs, tests, strict=True):
+        if t["status"] == "passed":
+            continue
+        lost = t["max_score"] - t["score"]
+        add(t["kind"] or "value", t["message"], t["hint"], t["name"], lost)
+        if o.mutation and t["kind"] != "mutation":
+            add("mutation", o.mutation, None, t["name"], 0.0)
+    for c in causes.values():
+        c["points_lost"] = _num(c["points_lost"])
+    return list(causes.values())
+
+
 def build_report(
     *,
     notebook: str,
@@ -193,7 +238,9 @@ def build_report(
         for o in outs:
             pts = max(0.0, float(o.points)) if math.isfinite(o.points) else 0.0
             status = o.status if o.status in STATUSES else "error"
-            score = pts if status == "passed" else 0.0
+            credit = getattr(o, "credit", 0.0)
+            credit = min(max(float(credit), 0.0), 1.0) if math.isfinite(credit) else 0.0
+            score = pts if status == "passed" else pts * credit
             msg = o.message or ""
             if not o.hidden and o.detail:
                 msg = f"{msg}: {o.detail}" if msg else o.detail
@@ -206,6 +253,7 @@ def build_report(
                     "status": status,
                     "message": msg,
                     "hint": (o.hint if status not in ("passed", "missing") else None),
+                    "kind": None if status == "passed" else getattr(o, "kind", None),
                     "hidden": bool(o.hidden),
                     "description": o.description or "",
                 }
@@ -213,10 +261,8 @@ def build_report(
         e_score = sum(t["score"] for t in tests)
         e_max = sum(t["max_score"] for t in tests)
         status = exercise_status([t["status"] for t in tests])
-        messages = [t["message"] for t in tests if t["status"] != "passed" and t["message"]]
-        e_msg = ""
-        if status != "passed" and messages and all(m == messages[0] for m in messages):
-            e_msg = messages[0]
+        causes = _causes(outs, tests)
+        e_msg = causes[0]["message"] if status != "passed" and len(causes) == 1 else ""
         if error and not tests:
             status, e_msg = "error", error
         ex_list.append(
@@ -226,6 +272,7 @@ def build_report(
                 "max_score": _num(e_max),
                 "status": status,
                 "message": e_msg,
+                "causes": causes,
                 "tests": tests,
             }
         )
@@ -375,13 +422,24 @@ def render_text(report: dict[str, Any], *, color: bool = False, verbose: bool = 
         )
         if ex["status"] == "passed" and not verbose:
             continue
+        causes = ex.get("causes")
+        if causes is not None and not verbose:
+            if not ex["tests"] and ex.get("message"):
+                lines.append(f"      {ex['message']}")
+            for cause in causes:
+                if cause["message"] == report.get("error"):
+                    continue  # the notebook-level error, already said once above
+                sym = "✗" if cause["kind"] not in ("error", "blocked", "timeout") else "!"
+                lines.append(f"    {sym} {cause['message']}")
+                n = len(cause["tests"])
+                where = cause["tests"][0] if n == 1 else f"{n} tests"
+                lost = cause["points_lost"]
+                lines.append(c(f"        ({where}; -{_fmt(lost)} points)", "2"))
+                if cause.get("hint"):
+                    lines.append(c(f"        hint: {cause['hint']}", "36"))
+            continue
         if ex.get("message") and ex["status"] != "passed":
             lines.append(f"      {ex['message']}")
-            if all(t["status"] == ex["status"] for t in ex["tests"]) and not verbose:
-                hints = {t["hint"] for t in ex["tests"] if t.get("hint")}
-                for h in sorted(hints):
-                    lines.append(c(f"      hint: {h}", "36"))
-                continue
         for t in ex["tests"]:
             if t["status"] == "passed" and not verbose:
                 continue

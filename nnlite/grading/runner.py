@@ -145,6 +145,8 @@ def grade_notebook(
             "cannot tell which lesson this notebook belongs to: name it NN_topic.ipynb "
             f"(e.g. {known[0] if known else '01_autograd'}.ipynb) or pass --lesson; {hint}"
         )
+        if nb.error:  # an unreadable notebook has no metadata: its real problem comes first
+            msg = nb.error
         rep = _error_report(path, sid, None, msg, t0, level)
         rep["warnings"] = warnings
         return rep

@@ -174,7 +174,10 @@ def encode_value(value: Any, blobs: list[bytes], *, allow_functions: bool = Fals
                 arr = np.array(arr, copy=True).view(np.ndarray)
             if arr.dtype.kind not in ARRAY_KINDS or arr.dtype.names is not None:
                 raise WireError(f"an array of dtype {_dtype_label(arr.dtype)}")
-            blobs.append(_npy_bytes(np.ascontiguousarray(arr)))
+            # Not np.ascontiguousarray: it turns a 0-d array into shape (1,).
+            if not arr.flags.c_contiguous:
+                arr = np.array(arr, order="C")
+            blobs.append(_npy_bytes(arr))
             return {"$a": len(blobs) - 1}
         if isinstance(v, np.generic):
             arr = np.asarray(v)

@@ -80,7 +80,11 @@ def reduce_to(got, shape, what):
     extra = arr.ndim - len(shape)
     tail = arr.shape[max(extra, 0) :]
     if extra < 0 or any(s not in (1, t) for s, t in zip(shape, tail, strict=True)):
-        fail(f"{what}: wrong shape {arr.shape}, expected {shape} (or the broadcast shape)")
+        fail(
+            f"{what}: wrong shape",
+            detail=f"got shape {arr.shape}, expected {shape} (or the broadcast shape)",
+            kind="shape",
+        )
     out = arr.sum(axis=tuple(range(extra))) if extra else arr
     ones = tuple(i for i, s in enumerate(shape) if s == 1 and out.shape[i] != 1)
     return out.sum(axis=ones, keepdims=True) if ones else out
@@ -408,18 +412,19 @@ def test_numerical_grad_integer_input(student):
 
 @pytest.mark.exercise("numerical_grad")
 @pytest.mark.points(0.25)
-@pytest.mark.hint("float32 in, float32 out: build the result with x's floating dtype.")
+@pytest.mark.hint("float32 in, float32 out: build the result with x's floating dtype.", on="dtype")
 def test_numerical_grad_float32(student):
     """float32 x gives a float32 gradient (f evaluated at float32 points)."""
     x = np.array([0.5, -1.5, 2.0], dtype=np.float32)
     dtype, values = student.run(drive_numgrad_float32, x)
-    assert_equal(dtype, "float32", msg="dtype of the result")
+    assert_equal(dtype, "float32", msg="dtype of the result", kind="dtype")
     assert_close(values, np.full(3, 2.5), rtol=1e-3)
 
 
 @pytest.mark.exercise("numerical_grad")
 @pytest.mark.points(0.5)
-@pytest.mark.hint(HINT_RESTORE)
+@pytest.mark.hint(HINT_RESTORE, on=("value", "mutation"))
+@pytest.mark.mutation_penalty(1)  # this test is about leaving x unchanged
 def test_numerical_grad_leaves_x_unchanged(student, rng):
     """x is unchanged after the call, and also after f raised in the middle of it."""
     x = rng.normal(size=(2, 3))
@@ -526,9 +531,14 @@ def test_rel_error_shape_mismatch(student):
     [((3, 4), (3, 1)), ((3, 4), (1, 4)), ((2, 3), (3,)), ((2, 3), ()), ((2, 3, 4), (3, 1))],
 )
 def test_unbroadcast_pairs(student, reference, rng, gshape, shape):
-    """The broadcasting pairs of the lesson: exact shape and sums."""
+    """The broadcasting pairs of the lesson: exact shape and sums; () also as (1, 1) and (1,)."""
     g = rng.normal(size=gshape)
     assert_close(student.unbroadcast(g, shape), reference.unbroadcast(g, shape), rtol=1e-12)
+    if shape == ():  # targets of only ones keep their shape: (1, 1) is not ()
+        for ones in ((1, 1), (1,)):
+            got = student.unbroadcast(g, ones)
+            want = reference.unbroadcast(g, ones)
+            assert_close(got, want, rtol=1e-12, msg=f"{gshape} to {ones}", public=True)
 
 
 @pytest.mark.exercise("unbroadcast")
@@ -554,7 +564,7 @@ def test_unbroadcast_size_zero(student, reference):
 
 @pytest.mark.exercise("unbroadcast")
 @pytest.mark.points(0.5)
-@pytest.mark.hint("Keep the gradient's dtype: float32 in, float32 out.")
+@pytest.mark.hint("Keep the gradient's dtype: float32 in, float32 out.", on="dtype")
 def test_unbroadcast_float32(student, reference, rng):
     """float32 stays float32."""
     g = rng.normal(size=(4, 3)).astype(np.float32)
@@ -638,7 +648,8 @@ def test_relu_grad_at_zero(student):
 @pytest.mark.exercise("rules_elementwise")
 @pytest.mark.points(0.5)
 @pytest.mark.hint(
-    "float32 in, float32 out: multiply by Python numbers, not float64 arrays or np.float64."
+    "float32 in, float32 out: multiply by Python numbers, not float64 arrays or np.float64.",
+    on="dtype",
 )
 def test_rule_float32(student, reference, rng):
     """float32 inputs give float32 gradients."""
@@ -801,7 +812,7 @@ def test_getitem_slice(student, reference, rng):
 
 @pytest.mark.exercise("rules_shape")
 @pytest.mark.points(0.25)
-@pytest.mark.hint("float32 in, float32 out.")
+@pytest.mark.hint("float32 in, float32 out.", on="dtype")
 def test_shape_rules_float32(student, reference, rng):
     """float32 stays float32 in matmul, sum and mean."""
     a = rng.normal(size=(2, 3)).astype(np.float32)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnlite.grading import assert_close, assert_equal, assert_true, fail
+from nnlite.grading import assert_close, assert_equal, assert_shape, assert_true, fail
 from nnlite.grading.compare import as_array
 
 LESSON = "02_mlp"
@@ -504,8 +504,8 @@ def test_linear_init_range(student):
     got = student.run(drive_linear_make, 50, 400, 3)
     k = 1 / np.sqrt(50)
     w, b = as_array(got["weight"], msg="weight"), as_array(got["bias"], msg="bias")
-    if w.shape != (400, 50) or b.shape != (400,):
-        fail(f"wrong shapes {w.shape} and {b.shape}, expected (400, 50) and (400,)")
+    assert_shape(w, (400, 50), msg="weight", public=True)
+    assert_shape(b, (400,), msg="bias", public=True)
     assert_true(np.all(np.isfinite(w)) and np.all(np.isfinite(b)), "weights contain NaN or inf")
     assert_true(np.abs(w).max() <= k, "some weights lie outside [-1/sqrt(fan_in), 1/sqrt(fan_in)]")
     assert_true(np.abs(b).max() <= k, "some biases lie outside [-1/sqrt(fan_in), 1/sqrt(fan_in)]")
@@ -992,8 +992,9 @@ def test_train_epoch_returns_the_mean_over_examples(student, rng):
 def test_train_epoch_separable_toy_set(student):
     """a linearly separable toy set reaches 100 % training accuracy"""
     X, y = toy_blobs(np.random.default_rng(2))
-    pred = student.run(drive_train_toy, X, y, 15)
-    acc = float(np.mean(as_array(pred, msg="predictions") == y))
+    pred = as_array(student.run(drive_train_toy, X, y, 15), msg="predictions")
+    assert_shape(pred, y.shape, msg="predictions", public=True)  # before comparing with y
+    acc = float(np.mean(pred == y))
     assert_true(acc == 1.0, "the network did not reach 100 % training accuracy on a separable set")
 
 

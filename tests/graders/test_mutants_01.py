@@ -93,6 +93,11 @@ MUTANTS = [
        "out = grad.sum(axis=tuple(range(len(shape), grad.ndim))) if extra else grad"),
       ("grad.shape[extra:]", "grad.shape[: len(shape)]")],
      "from the right"),
+    ("all_ones_target_gives_a_scalar", "unbroadcast", "unbroadcast",
+     [("    out = grad.sum(axis=tuple(range(extra))) if extra else grad\n",
+       "    if all(s == 1 for s in shape):\n        return grad.sum()  # a scalar operand\n"
+       "    out = grad.sum(axis=tuple(range(extra))) if extra else grad\n")],
+     "keepdims=True"),
     ("never_raises", "unbroadcast", "unbroadcast",
      [("    if extra < 0 or any(", "    if False and any("),
       ("    return out.reshape(shape)", "    return out")],

@@ -283,4 +283,4 @@ def test_terminal_report_has_no_control_characters(tmp_path):
     out = run_cli(str(nb), tmp=tmp_path)
     assert out.returncode == 0
     assert "\x1b" not in out.stdout and "\x07" not in out.stdout
-    assert "raised ValueError" in out.stdout
+    assert "raised an exception: ValueError" in out.stdout  # a visible test shows the class

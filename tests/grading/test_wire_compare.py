@@ -11,7 +11,6 @@ import pytest
 from numpy.lib import format as npformat
 
 from nnlite.grading import (
-    GraderError,
     WrongAnswer,
     assert_close,
     assert_dtype,
@@ -154,21 +153,20 @@ def fails(fn, *args, **kw) -> WrongAnswer:
 
 def test_exact_shape_before_tolerance_and_no_broadcast():
     e = fails(assert_close, np.ones(1), np.ones((3, 3)))
-    assert e.message == "wrong shape (1,), expected (3, 3)"
-    e = fails(assert_close, np.ones((3, 5)), np.ones((4, 6)))
-    assert e.message == "wrong shape (3, 5), expected (4, 6)"
-    assert (
-        fails(assert_close, np.float64(1.0), np.ones(1)).message
-        == "wrong shape () (a scalar), expected (1,)"
-    )
+    assert (e.message, e.kind) == ("wrong shape", "shape")
+    assert e.detail == "got shape (1,), expected (3, 3)"
+    e = fails(assert_close, np.ones((3, 5)), np.ones((4, 6)), public=True)
+    assert e.message == "wrong shape, expected (4, 6)"
+    e = fails(assert_close, np.float64(1.0), np.ones(1))
+    assert e.detail == "got shape () (a scalar), expected (1,)"
 
 
 def test_nan_and_inf():
     e = fails(assert_close, np.array([1.0, np.nan]), np.array([1.0, 2.0]))
     assert e.message == "result contains NaN" and e.detail == "1 of 2 elements are NaN"
     assert fails(assert_close, [np.inf], [1.0]).message == "result contains inf"
-    with pytest.raises(GraderError):
-        assert_close([np.nan], [np.nan])
+    e = fails(assert_close, [np.nan], [np.nan])  # NaN expected without equal_nan
+    assert (e.message, e.kind) == ("the values compared contain NaN", "nan")
     assert_close([np.nan, 1.0], [np.nan, 1.0], equal_nan=True)
     assert_close([np.inf, -np.inf], [np.inf, -np.inf])
     assert fails(assert_close, [-np.inf], [np.inf]).message.startswith("expected an infinite")
@@ -192,16 +190,24 @@ def test_lists_ints_and_dtypes():
     assert "expected numbers" in fails(assert_close, None, 1.0).message
     assert "plain numbers" in fails(assert_close, ["a", "b"], [1.0, 2.0]).message
     e = fails(assert_close, np.float32(1.0000001), 1.0, rtol=1e-12)
-    assert "your result is float32" in e.message
+    assert "compute in float64" in e.message
     e = fails(assert_close, np.ones(2), np.ones(2), dtype=np.float32)
-    assert e.message == "wrong dtype float64, expected float32"
+    assert (e.message, e.detail, e.kind) == (
+        "wrong dtype, expected float32",
+        "got dtype float64",
+        "dtype",
+    )
     assert_dtype(np.ones(2, np.float32), "float32")
     assert_shape([[1, 2, 3]], (1, 3))
 
 
 def test_structures():
     assert_close((np.ones(2), 3.0), (np.ones(2), 3.0))
-    assert fails(assert_close, [1.0], (1.0, 2.0)).message == "returned 1 values, expected 2"
+    e = fails(assert_close, [1.0], (1.0, 2.0))
+    assert (e.message, e.detail) == (
+        "returned the wrong number of values, expected 2",
+        "got 1 values",
+    )
     e = fails(assert_close, (np.ones(2), 4.0), (np.ones(2), 3.0), msg="loss")
     assert e.message.startswith("loss, element 1: values differ")
     assert_close({"a": 1.0}, {"a": 1.0})
@@ -227,8 +233,11 @@ def test_assert_true_needs_a_bool_and_keeps_messages():
         assert_true, np.bool_(False), "the error should name the bad target", detail="got 'x'"
     )
     assert (e.message, e.detail) == ("the error should name the bad target", "got 'x'")
-    with pytest.raises(GraderError):
-        assert_true(np.array([True]), "not a bool")
+    # A condition that is not a bool came from the student's side (a patched builtin): it
+    # fails the test with the grader's message; it is not a fault of the grader.
+    for odd in (np.array([True]), "yes", 1, None):
+        e = fails(assert_true, odd, "not a bool")
+        assert (e.message, e.kind) == ("not a bool", "type")
 
 
 def test_never_calls_student_eq():
