@@ -29,9 +29,11 @@ One file per lesson: ``tests/graders/test_NN_topic.py``, an ordinary pytest modu
         assert_close(got, reference.rel_error(a, a * 0), rtol=1e-7)   # judged here
 
 ``@pytest.mark.visible`` marks a test whose failure may show values (diffs, the student's
-exception text). Tests are *hidden* by default: their report says only grader-authored text
-(the helpers' messages, your hints, builtin exception names), never the student's values,
-output or exception messages.
+shapes, exception class and text). Tests are *hidden* by default: their report says only
+grader-authored text (the helpers' messages, your hints), never anything the student's code
+chose at run time -- a value, a shape, a length, an exception's class name or text, output --
+since each of those is a channel that can carry a hidden input out ("wrong shape", "`f` raised
+an exception"; the details go to ``detail``, shown for visible tests only).
 
 Run ``python -m pytest tests/graders/test_NN_topic.py``: without a notebook the fixtures serve
 the lesson's *solution* notebook (``solutions/NN_topic.ipynb``), so every test must pass: that is
@@ -50,8 +52,10 @@ Fixtures (``tests/graders/conftest.py`` does ``from nnlite.grading.plugin import
       stub raising NotImplementedError), ``StudentError`` ("`f` raised ValueError", a crash:
       "process killed by signal 11 (SIGSEGV)"), ``StudentTimeout`` ("time limit exceeded
       (5 s)"; after 2 timeouts the exercise's remaining tests are not run), ``WrongAnswer``
-      (a non-data answer), ``InputMutated`` ("`f` modified its input array in place
-      (argument 1): work on a copy") -- mutation of an input array fails the test by default.
+      (a non-data answer). An input array modified in place -- by ``student.NAME`` or inside
+      ``student.run`` (also through the ``.data`` of a Tensor built on an argument) -- does not
+      raise: the test judges the value as usual and the modification is its own cause, see
+      "Causes, hints and the cost of a mutation" below.
     * ``student.call(NAME, *args, **kwargs) -> Call`` does the same without judging exceptions
       or mutation: ``.value``, ``.raised`` (``Raised(types, message)`` or None), ``.mutated``
       (labels of modified arguments). Use it to test "x unchanged even if f raises" or to make
@@ -92,18 +96,54 @@ report. Expected values, the graders and ``solutions/`` never enter the child.
 Assert helpers (strict, run in the grader; R7)
 ----------------------------------------------
 ``assert_close(got, expected, rtol=1e-7, atol=0, *, equal_nan=False, dtype=None, msg=None,
-hint=None)``: float64 conversion, exact shape first (never broadcasts), NaN/inf must match the
-expected ones, then ``|got - expected| <= atol + rtol*|expected|`` elementwise (NaN-safe).
-Lists are accepted when they convert to the right shape. ``dtype=np.float32`` also checks
-"float32 in, float32 out". Tuples/dicts compare element by element. Messages: "wrong shape
-(3, 5), expected (4, 6)", "result contains NaN", "values differ from the expected result"
-(+ "max abs error 0.12 at index (1, 2) ..." for visible tests).
+hint=None, public=False)``: float64 conversion, exact shape first (never broadcasts), NaN/inf
+must match the expected ones, then ``|got - expected| <= atol + rtol*|expected|``
+elementwise (NaN-safe). Lists are accepted when they convert to the right shape.
+``dtype=np.float32`` also checks "float32 in, float32 out". Tuples/dicts compare element by
+element. Messages: "wrong shape" (+ "got shape (3, 5), expected (4, 6)" for visible tests),
+"result contains NaN", "values differ from the expected result" (+ "max abs error 0.12 at
+index (1, 2) ..." for visible tests).
 ``assert_equal(got, expected)``: exact (ints, bools, strings, arrays, tuples).
 ``assert_shape(got, shape)``, ``assert_dtype(got, dtype)``,
-``assert_true(condition, "grader-authored message", detail=..., hint=...)``,
-``fail(message)``, ``as_array(got)`` (validated plain ndarray, original dtype).
+``assert_true(condition, "grader-authored message", detail=..., hint=..., kind=...)``,
+``fail(message, kind=...)``, ``as_array(got)`` (validated plain ndarray, original dtype).
 Prefer these to bare ``assert``: a bare failing ``assert`` is reported as "wrong result"
-(its values are shown only for visible tests).
+(its values are shown only for visible tests). Messages never quote the student's shape; pass
+``public=True`` (assert_close/assert_equal/assert_shape) when the expected value is public
+(stated in the lesson or in the test's description) to add "expected (1, 3)" for hidden tests.
+"wrong dtype, expected float32" names only the expected dtype. The float64 advice of "values
+differ" is given only when the test asks for no dtype and expects float64 values.
+``assert_true`` fails (it raises no grader fault) when the condition is not a bool: a condition
+computed in the sandbox is whatever the student's code made it (a patched ``all``). An
+"expected" value that came from the student (a draw compared with a redraw) may hold NaN or no
+numbers: that fails the test too. Validate an answer's shape (``assert_shape``) before doing
+arithmetic with it in the test; if the test's own code still raises on an answer (numpy
+refusing to broadcast predictions of the wrong length), the test fails with "the answer could
+not be checked": the student's failure, not a grader fault (every test passes on the solution,
+so the grader's own mistakes show up there).
+
+Causes, hints and the cost of a mutation
+----------------------------------------
+Every failure has a *kind*, its cause (:data:`nnlite.grading.errors.KINDS`): ``value``,
+``shape``, ``dtype``, ``nan``, ``type`` (the answer's form), ``error`` (the student's code
+raised), ``mutation``, ``timeout``, ``missing``, ``blocked`` (the exercise's definitions could not
+be loaded: a syntax error, an unreadable notebook) and ``grader``. The helpers set it; ``fail``,
+``assert_true`` and ``assert_equal`` take ``kind=`` (``assert_equal(dtype_name, "float32",
+kind="dtype")``). A test's ``@pytest.mark.hint(text)`` is shown for failures of the answer kinds
+(value, shape, dtype, nan, type, error); a test about one thing says so:
+``@pytest.mark.hint("float32 in, float32 out", on="dtype")`` is not shown with "wrong shape".
+A ``hint=`` given to a helper is shown whenever that assertion fails. ``blocked``, ``missing``,
+``timeout`` and ``mutation`` failures carry their own advice and get no test hint (unless the
+hint names the kind in ``on=``).
+
+The report groups an exercise's failures by cause (``exercise["causes"]``: kind, message, the
+hints that fit it, the tests affected, the points lost) and the terminal report prints one line
+per cause, not one per test; an exercise-level error is one cause, and a notebook-level one is
+said once, at the top. An input modified in place is one cause per exercise however many tests
+saw it: a test whose value is right keeps ``1 - MUTATION_PENALTY`` of its points (module level,
+default 0.25); a test about leaving the input unchanged says
+``@pytest.mark.mutation_penalty(1)``; a test that failed for another reason loses only that.
+In plain pytest runs (on the solution) a mutation fails the test.
 
 Statuses
 --------
@@ -111,9 +151,11 @@ Per test and per exercise: ``passed``, ``failed`` (wrong answer, wrong shape, mu
 non-data answer), ``error`` (raised an exception, crashed, a syntax error in the defining cell),
 ``timeout``, ``missing`` (not defined, or a NotImplementedError stub). A test that skips is not
 scored. An exercise is ``passed`` when all its tests pass, ``missing`` when nothing was
-implemented, else the worst of its tests' statuses (timeout > error > failed). A fault of the
-grader itself (a bug in a grader file) is reported as "the grader could not check this result
-(a fault of the grader, not yours)" and makes the CLI exit with status 1.
+implemented, else the worst of its tests' statuses (timeout > error > failed). A test that
+passes with an input modified in place is ``failed`` with part of its points (see above). A
+fault of the grader itself (a bug in a grader file, or a test raising before any answer
+arrived) is reported as "the grader could not check this result (a fault of the grader, not
+yours)" and makes the CLI exit with status 1.
 
 Mutation tests for a lesson
 ---------------------------
