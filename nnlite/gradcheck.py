@@ -16,7 +16,7 @@ import numpy as np
 
 from .tensor import Tensor, enable_grad, no_grad
 
-__all__ = ["numerical_grad", "gradcheck", "GradcheckError"]
+__all__ = ["numerical_grad", "rel_error", "gradcheck", "GradcheckError"]
 
 
 class GradcheckError(RuntimeError):
@@ -62,6 +62,23 @@ def numerical_grad(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
             x[idx] = old
         grad[idx] = (f_plus - f_minus) / (2 * h)
     return grad
+
+
+def rel_error(a, b, eps: float = 1e-12) -> float:
+    """Largest entrywise relative error ``max_i |a_i - b_i| / max(|a_i|, |b_i|, eps)``.
+
+    Computed in float64 and returned as a Python float: two zeros agree (0.0), arrays with no
+    entries give 0.0, a NaN gives NaN. Different shapes raise ValueError naming both (no
+    broadcasting: comparing a (1,) array with a (3, 3) array is a bug, not a comparison).
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"rel_error: shapes {a.shape} and {b.shape} differ")
+    if a.size == 0:
+        return 0.0
+    scale = np.maximum(np.maximum(np.abs(a), np.abs(b)), eps)
+    return float(np.max(np.abs(a - b) / scale))
 
 
 def _as_inputs(inputs) -> tuple:

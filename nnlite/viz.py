@@ -498,7 +498,8 @@ def _parents(t: Any) -> tuple[Any, ...]:
 
 
 def _graph(root: Any) -> tuple[list[Any], list[tuple[int, int]]]:
-    """Nodes in topological order (parents before children) and unique (parent, child) edges.
+    """Nodes in topological order (parents before children) and (parent, child) edges, one per
+    use (an operation that uses the same input twice, ``x * x``, has two edges from it).
 
     Iterative depth-first post-order, so a chain of any depth works without recursion; a node
     reached along several paths (a diamond) appears once.
@@ -521,14 +522,8 @@ def _graph(root: Any) -> tuple[list[Any], list[tuple[int, int]]]:
         for p in reversed(_parents(node)):
             if id(p) not in visited:
                 stack.append((p, False))
-    edges: list[tuple[int, int]] = []
-    seen: set[tuple[int, int]] = set()
-    for j, node in enumerate(order):
-        for p in _parents(node):
-            e = (index[id(p)], j)
-            if e not in seen:
-                seen.add(e)
-                edges.append(e)
+    # One edge per use: x * x lists x twice, and both arrows are drawn.
+    edges = [(index[id(p)], j) for j, node in enumerate(order) for p in _parents(node)]
     return order, edges
 
 
@@ -625,8 +620,8 @@ def draw_graph(
     the operation that made it (``const`` / ``param`` for leaves without / with
     ``requires_grad``; a ``label`` or ``name`` attribute is shown too), its shape (its value for
     a scalar), and its gradient when ``.grad`` is set (the value for a scalar, the norm
-    otherwise). Arrows go from each input to the result. Column = longest path from a leaf;
-    a leaf sits in the column before its first use.
+    otherwise). Arrows go from each input to the result, one per use (``x * x`` gets two).
+    Column = longest path from a leaf; a leaf sits in the column before its first use.
 
     The graph is walked iteratively through ``_parents`` (no recursion), so deep graphs work;
     graphs larger than ``max_nodes`` are refused (pass ``max_nodes=None`` to draw anyway).
@@ -697,13 +692,21 @@ def draw_graph(
             zorder=3,
             clip_on=True,
         )
+    drawn: dict[tuple[int, int], int] = {}
+    uses: dict[tuple[int, int], int] = {}
+    for e in edges:
+        uses[e] = uses.get(e, 0) + 1
     for p, c in edges:
         (x0, y0), (x1, y1) = xy[p], xy[c]
+        k = drawn[p, c] = drawn.get((p, c), -1) + 1  # the k-th arrow between the same two boxes
+        rad = 0.15 if layer[c] - layer[p] > 1 else 0.0
+        if uses[p, c] > 1:
+            rad = (0.3, -0.3, 0.6, -0.6)[k % 4]
         arrow = FancyArrowPatch(
             (x0 + bw / 2, y0),
             (x1 - bw / 2, y1),
             arrowstyle="-|>",
-            connectionstyle=f"arc3,rad={0.15 if layer[c] - layer[p] > 1 else 0.0}",
+            connectionstyle=f"arc3,rad={rad}",
             mutation_scale=8,
             lw=0.8,
             color="0.3",

@@ -197,9 +197,9 @@ def test_draw_graph_diamond_draws_shared_node_once():
 
 def test_draw_graph_node_used_twice_by_one_op():
     x = Node(3.0, requires_grad=True)
-    y = Node(9.0, (x, x), "mul")  # x * x
+    y = Node(9.0, (x, x), "mul")  # x * x: both inputs are drawn
     ax = viz.draw_graph(y)
-    assert len(_nodes(ax)) == 2 and len(_edges(ax)) == 1
+    assert len(_nodes(ax)) == 2 and len(_edges(ax)) == 2
 
 
 def test_draw_graph_layers_by_longest_path():

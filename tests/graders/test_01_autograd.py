@@ -3,9 +3,8 @@
 Every test scores one exercise (``@pytest.mark.exercise``) and compares the student's answer,
 computed in the sandbox, with the solution notebook's answer (``reference``) or with an exact
 mathematical value, in this trusted process. Exercises are graded independently: the
-``backward`` tests build graphs from nodes whose local rules the driver supplies, and the
-``gradcheck`` tests use a driver-made output whose ``backward`` the driver supplies, so a
-missing rule or a broken ``backward`` costs only its own exercise.
+``backward`` tests build graphs of the lesson's real Tensor (:mod:`nnlite.minitensor`) from
+nodes whose local rules the driver supplies, so a missing rule costs only its own exercise.
 
 Points per exercise add up to the points of the exercise cell in the notebook.
 """
@@ -45,8 +44,25 @@ EXERCISES = {
     "unbroadcast": ["unbroadcast"],
     "rules_elementwise": ELEMENTWISE,
     "rules_shape": SHAPE_RULES,
-    "backward": ["backward", "Tensor"],
-    "gradcheck": ["gradcheck", "Tensor"],
+    "backward": ["backward"],
+}
+# R13: nnlite's own versions, out of reach while the exercise is graded (nnlite.grading.ownwork).
+# nnlite.backprop holds the lesson's fallbacks; nnlite.tensor's _make builds every node of
+# nnlite's graphs, so without it no nnlite operation (and none of its local rules) runs;
+# viz._graph walks a graph in topological order.
+OWN_WORK = {
+    "numerical_grad": ["nnlite.gradcheck:numerical_grad", "nnlite.gradcheck:gradcheck"],
+    "rel_error": ["nnlite.gradcheck:rel_error"],
+    "unbroadcast": ["nnlite.tensor:unbroadcast", "nnlite.backprop:unbroadcast"],
+    "rules_elementwise": ["nnlite.tensor:_make"] + [f"nnlite.backprop:{n}" for n in ELEMENTWISE],
+    "rules_shape": ["nnlite.tensor:_make"] + [f"nnlite.backprop:{n}" for n in SHAPE_RULES],
+    "backward": [
+        "nnlite.backprop:backward",
+        "nnlite.tensor:Tensor.backward",
+        "nnlite.tensor:_reverse_topological_order",
+        "nnlite.tensor:_accumulate",
+        "nnlite.viz:_graph",
+    ],
 }
 
 HINT_CENTRAL = (
@@ -168,7 +184,9 @@ def drive_getitem_slice(ns, x, g):
 def drive_graph(ns, scenario, x0):
     """Build a small graph of the student's Tensor with nodes whose rules the driver supplies,
     backpropagate with the student's backward(), and return what the scenario observes."""
-    T = ns["Tensor"]
+    from nnlite.minitensor import Tensor
+
+    T = type("Tensor", (Tensor,), {"backward": ns["backward"]})
 
     def node(data, parents, rule):
         out = T(np.asarray(data))
@@ -204,14 +222,16 @@ def drive_graph(ns, scenario, x0):
         u = exp(x)
         total(add(scale(scale(u, 3.0), 2.0), u)).backward()
         return x.grad
-    if scenario == "accumulate":  # two calls add up; reset; one call
-        y = total(mul(x, x))
-        y.backward()
-        y.backward()
+    if scenario == "accumulate":  # two forward passes add up; reset; one pass
+        inner = []
+        for _ in range(2):
+            square = mul(x, x)
+            inner.append(square)
+            total(square).backward()
         twice = np.array(x.grad, dtype=np.float64)
         x.grad = None
-        y.backward()
-        return twice, x.grad
+        total(mul(x, x)).backward()
+        return twice, x.grad, [n.grad is None for n in inner]
     if scenario == "deep":  # 10,000 additions of a constant
         one = T(np.ones_like(x.data))
         out = x
@@ -246,119 +266,6 @@ def drive_graph(ns, scenario, x0):
         total(mul(x, wb)).backward()
         return x.grad, w.grad
     raise ValueError(scenario)
-
-
-def drive_gradcheck(ns, scenario, xs):
-    """Run the student's gradcheck on driver-made functions whose analytic gradients the driver
-    supplies (so the check does not depend on the student's rules or backward()), with a
-    trusted numerical_grad. Returns ("passed", value) or ("raised", [class names], message)."""
-    T = ns["Tensor"]
-
-    def trusted_numerical_grad(f, x, h=1e-6):
-        x = np.asarray(x)
-        dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
-        work = np.array(x, dtype=dtype)
-        out = np.zeros(work.shape, dtype=dtype)
-        for i in np.ndindex(work.shape):
-            v = work[i]
-            work[i] = v + h
-            up = np.asarray(f(work), dtype=np.float64).item()
-            work[i] = v - h
-            down = np.asarray(f(work), dtype=np.float64).item()
-            work[i] = v
-            out[i] = (up - down) / (2 * h)
-        return out
-
-    ns["gradcheck"].__globals__["numerical_grad"] = trusted_numerical_grad
-
-    class Result:
-        """An output with a driver-made backward: adds J^T grad to the inputs' .grad."""
-
-        def __init__(self, value, inputs, vjp):
-            self.data = np.asarray(value, dtype=np.float64)
-            self.requires_grad = True
-            self._parents = ()
-            self._op = "test"
-            self._backward = None
-            self.grad = None
-            self._inputs, self._vjp = inputs, vjp
-
-        @property
-        def shape(self):
-            return self.data.shape
-
-        def backward(self, grad=None):
-            if grad is None:
-                grad = np.ones_like(self.data)
-            grad = np.asarray(getattr(grad, "data", grad), dtype=np.float64).reshape(
-                self.data.shape
-            )
-            for t, g in zip(self._inputs, self._vjp(grad), strict=True):
-                if t.requires_grad:
-                    t.grad = g.copy() if t.grad is None else t.grad + g
-
-    def val(t):
-        return np.asarray(t.data, dtype=np.float64)
-
-    def fn_scalar(a, b, bug=None):  # sum(a * b**2)
-        def vjp(g):
-            ga, gb = g * val(b) ** 2, g * 2 * val(a) * val(b)
-            if bug == "b2":
-                gb = gb.copy()
-                gb[2] *= 3.0
-            if bug == "nan":
-                ga = ga.copy()
-                ga[1] = np.nan
-            if bug == "small":
-                ga = ga * (1 + 5e-4)
-            if bug == "large":
-                ga = ga * (1 + 5e-3)
-            return ga, gb
-
-        return Result((val(a) * val(b) ** 2).sum(), (a, b), vjp)
-
-    def fn_vector(a, bug=None):  # (2a, 3a) for a of shape (1,): two outputs
-        def vjp(g):
-            if bug == "swap":  # the rows of the Jacobian swapped: right only for g = (1, 1)
-                return (np.array([3.0 * g[0] + 2.0 * g[1]]),)
-            return (np.array([2.0 * g[0] + 3.0 * g[1]]),)
-
-        return Result(np.concatenate([2.0 * val(a), 3.0 * val(a)]), (a,), vjp)
-
-    restore = scenario.startswith("restore:")
-    bug = scenario.split(":", 1)[1] if restore else scenario
-    if bug in ("vector", "vector_swap"):
-        inputs = [T(np.array(xs[0], dtype=np.float64), requires_grad=True)]
-
-        def fn(a):
-            return fn_vector(a, "swap" if bug == "vector_swap" else None)
-    else:
-        inputs = [T(np.array(v, dtype=np.float64), requires_grad=True) for v in xs]
-
-        def fn(a, b):
-            return fn_scalar(a, b, None if bug == "ok" else bug)
-
-    if restore:
-        for t in inputs:
-            t.grad = np.full(t.data.shape, 7.0)
-    before = [np.array(t.data, copy=True) for t in inputs]
-    result = {"status": "passed", "types": [], "message": "", "value": None}
-    try:
-        value = ns.gradcheck(fn, inputs)
-        result["value"] = bool(value) if isinstance(value, bool | np.bool_) else None
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        result.update(
-            status="raised", types=[c.__qualname__ for c in type(exc).__mro__], message=str(exc)
-        )
-    result["same_data"] = all(
-        np.array_equal(b, t.data) for b, t in zip(before, inputs, strict=True)
-    )
-    result["grads"] = [
-        None if t.grad is None else np.asarray(t.grad, dtype=np.float64) for t in inputs
-    ]
-    return result
 
 
 # ========================================================================= 1. numerical_grad
@@ -686,11 +593,13 @@ def test_rule_nan_and_huge(student, reference):
 
 
 @pytest.mark.exercise("rules_shape")
-@pytest.mark.points(0.5)
+@pytest.mark.points(0.3125)
 @pytest.mark.hint(HINT_MATMUL)
-@pytest.mark.parametrize("ashape,bshape", [((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,))])
+@pytest.mark.parametrize(
+    "ashape,bshape", [((2, 3), (3, 4)), ((1, 3), (3, 4)), ((2, 3), (3, 1)), ((4, 1), (1, 5))]
+)
 def test_matmul_non_square(student, reference, rng, ashape, bshape):
-    """(2,3)@(3,4), (3,)@(3,4), (2,3)@(3,): each gradient has its operand's shape."""
+    """Non-square 2-D products, rows and columns: each gradient has its operand's shape."""
     a, b = rng.normal(size=ashape), rng.normal(size=bshape)
     g = rng.normal(size=np.shape(a @ b))
     got = as_pair(student.matmul_backward(a, b, g), "matmul_backward")
@@ -702,9 +611,9 @@ def test_matmul_non_square(student, reference, rng, ashape, bshape):
 @pytest.mark.exercise("rules_shape")
 @pytest.mark.points(0.125)
 @pytest.mark.hint(HINT_MATMUL)
-@pytest.mark.parametrize("ashape,bshape", [((3,), (3,)), ((3, 3), (3, 3))])
-def test_matmul_square_and_dot(student, reference, rng, ashape, bshape):
-    """(3,)@(3,) (a scalar) and a square product."""
+@pytest.mark.parametrize("ashape,bshape", [((1, 3), (3, 1)), ((3, 3), (3, 3)), ((0, 3), (3, 2))])
+def test_matmul_square_dot_and_empty(student, reference, rng, ashape, bshape):
+    """A (1,3)@(3,1) dot product, a square product, and a product with a 0-length axis."""
     a, b = rng.normal(size=ashape), rng.normal(size=bshape)
     g = np.asarray(rng.normal(size=np.shape(a @ b)))
     got = as_pair(student.matmul_backward(a, b, g), "matmul_backward")
@@ -717,38 +626,39 @@ def test_matmul_square_and_dot(student, reference, rng, ashape, bshape):
 @pytest.mark.points(0.125)
 @pytest.mark.hint(
     "With keepdims=False the summed axes are missing from grad_out: put them back (size 1, "
-    "e.g. np.expand_dims) before broadcasting to x's shape."
+    "e.g. np.expand_dims(grad_out, axes)) before broadcasting to x's shape."
 )
 @pytest.mark.parametrize(
-    "shape,axis,keepdims",
-    [((2, 3, 4), None, False), ((2, 3, 4), 1, False), ((2, 3, 4), (0, 2), True),
-     ((2, 3, 4), -1, False), ((2, 3), 0, False), ((0, 3), 0, False)],
+    "shape,axes,keepdims",
+    [((2, 3, 4), (0, 1, 2), True), ((2, 3, 4), (1,), False), ((2, 3, 4), (0, 2), True),
+     ((2, 3, 4), (2,), False), ((2, 3), (0,), False), ((0, 3), (0,), False), ((), (), False)],
 )  # fmt: skip
-def test_sum_backward(student, reference, rng, shape, axis, keepdims):
-    """sum over None, an axis, several axes, a negative axis, keepdims, a 0-length axis."""
-    x = rng.normal(size=shape)
-    g = np.asarray(rng.normal(size=np.shape(x.sum(axis=axis, keepdims=keepdims))))
-    got = student.sum_backward(x, g, axis, keepdims)
-    assert_close(got, reference.sum_backward(x, g, axis, keepdims), rtol=1e-12)
+def test_sum_backward(student, reference, rng, shape, axes, keepdims):
+    """sum over all axes, one axis, several axes, keepdims, a 0-length axis, a 0-d input."""
+    x = np.asarray(rng.normal(size=shape))
+    g = np.asarray(rng.normal(size=np.shape(x.sum(axis=axes, keepdims=keepdims))))
+    got = student.sum_backward(x, g, axes, keepdims)
+    assert_close(got, reference.sum_backward(x, g, axes, keepdims), rtol=1e-12)
 
 
 @pytest.mark.exercise("rules_shape")
 @pytest.mark.points(0.125)
 @pytest.mark.hint(
-    "mean over n entries is sum / n: divide the gradient by n, the number of entries averaged."
+    "mean over n entries is sum / n: divide the gradient by n, the number of entries averaged "
+    "(the product of the sizes of the averaged axes)."
 )
 @pytest.mark.parametrize(
-    "shape,axis,keepdims",
-    [((2, 3, 4), None, False), ((2, 3, 4), (0, 2), False), ((2, 3), 0, True), ((3, 0), 0, False)],
-)
-def test_mean_backward(student, reference, rng, shape, axis, keepdims):
-    """mean over None, several axes, keepdims, and a size-0 axis."""
+    "shape,axes,keepdims",
+    [((2, 3, 4), (0, 1, 2), True), ((2, 3, 4), (0, 2), False), ((2, 3), (0,), True),
+     ((3, 0), (0,), False)],
+)  # fmt: skip
+def test_mean_backward(student, reference, rng, shape, axes, keepdims):
+    """mean over all axes, several axes, keepdims, and next to a size-0 axis."""
     x = rng.normal(size=shape)
-    with np.errstate(all="ignore"):
-        out_shape = np.shape(x.sum(axis=axis, keepdims=keepdims))
+    out_shape = np.shape(x.sum(axis=axes, keepdims=keepdims))
     g = np.asarray(rng.normal(size=out_shape))
-    got = student.mean_backward(x, g, axis, keepdims)
-    assert_close(got, reference.mean_backward(x, g, axis, keepdims), rtol=1e-12)
+    got = student.mean_backward(x, g, axes, keepdims)
+    assert_close(got, reference.mean_backward(x, g, axes, keepdims), rtol=1e-12)
 
 
 @pytest.mark.exercise("rules_shape")
@@ -766,14 +676,14 @@ def test_reshape_backward(student, reference, rng):
 @pytest.mark.points(0.25)
 @pytest.mark.hint(
     "Undo the permutation: the gradient of x.transpose(axes) is "
-    "grad_out.transpose(np.argsort(axes)); axes itself is only right when the permutation "
-    "is its own inverse."
+    "grad_out.transpose(np.argsort(axes)) (axes is a permutation of range(x.ndim)); axes "
+    "itself is only right when the permutation is its own inverse."
 )
 @pytest.mark.parametrize(
-    "shape,axes", [((2, 3), None), ((2, 3, 4), (2, 0, 1)), ((2, 3, 4), (1, -1, 0))]
+    "shape,axes", [((2, 3), (1, 0)), ((2, 3, 4), (2, 0, 1)), ((2, 3, 4), (1, 2, 0))]
 )
 def test_transpose_backward(student, reference, rng, shape, axes):
-    """.T and permutations that are not their own inverse."""
+    """A 2-D transpose and permutations that are not their own inverse."""
     x = rng.normal(size=shape)
     g = rng.normal(size=x.transpose(axes).shape)
     got = student.transpose_backward(x, g, axes)
@@ -825,8 +735,9 @@ def test_shape_rules_float32(student, reference, rng):
     )
     g1 = rng.normal(size=(3,)).astype(np.float32)
     for op in ("sum_backward", "mean_backward"):
-        got = getattr(student, op)(a, g1, 0)
-        assert_close(got, getattr(reference, op)(a, g1, 0), rtol=1e-6, dtype=np.float32, msg=op)
+        got = getattr(student, op)(a, g1, (0,), False)
+        want = getattr(reference, op)(a, g1, (0,), False)
+        assert_close(got, want, rtol=1e-6, dtype=np.float32, msg=op)
 
 
 # ========================================================================= 5. backward
@@ -859,15 +770,17 @@ def test_backward_diamond(student, rng):
 @pytest.mark.exercise("backward")
 @pytest.mark.points(1)
 @pytest.mark.hint(
-    "Leaves accumulate across backward() calls (PyTorch): add to an existing .grad, and start "
-    "from scratch only when .grad is None."
+    "Leaves accumulate across forward passes (PyTorch): add to an existing .grad, start from "
+    "scratch only when .grad is None, and keep running totals outside the nodes: intermediate "
+    "nodes keep .grad = None."
 )
-def test_backward_accumulates_across_calls(student, rng):
-    """Two backward() calls add up; after x.grad = None one call gives the plain gradient."""
+def test_backward_accumulates_across_passes(student, rng):
+    """Two forward passes add up; after x.grad = None one pass gives the plain gradient."""
     x = rng.normal(size=3)
-    twice, once = student.run(drive_graph, "accumulate", x)
-    assert_close(twice, 4 * x, rtol=1e-12, msg="after two calls")
-    assert_close(once, 2 * x, rtol=1e-12, msg="after a reset and one call")
+    twice, once, inner_clean = student.run(drive_graph, "accumulate", x)
+    assert_close(twice, 4 * x, rtol=1e-12, msg="after two forward passes")
+    assert_close(once, 2 * x, rtol=1e-12, msg="after a reset and one pass")
+    assert_true(all(inner_clean), "an intermediate node kept a .grad: only leaves get one")
 
 
 @pytest.mark.exercise("backward")
@@ -924,121 +837,6 @@ def test_backward_leaves_shapes_dtypes(student, rng):
     assert_close(values, np.array([3.0, -4.0]), rtol=1e-6)
 
 
-# ========================================================================= 6. gradcheck
-
-
-def _gradcheck_raised(result, what):
-    assert_equal(result["status"], "raised", msg=what)
-    assert_true(
-        "GradcheckError" in result["types"], f"{what}: a failed check must raise GradcheckError"
-    )
-
-
-@pytest.mark.exercise("gradcheck")
-@pytest.mark.points(0.25)
-@pytest.mark.hint(
-    "Return True when every entry satisfies |analytic - numeric| <= atol + rtol*|numeric|."
-)
-def test_gradcheck_passes_correct(student, rng):
-    """Correct gradients pass (scalar and vector outputs)."""
-    xs = [rng.normal(size=3), rng.normal(size=3)]
-    for scenario, args in (("ok", xs), ("vector", [np.array([0.7])])):
-        result = student.run(drive_gradcheck, scenario, args)
-        assert_equal(result["status"], "passed", msg=f"gradcheck of correct gradients ({scenario})")
-        assert_true(result["value"] is True, "gradcheck must return True when the check passes")
-
-
-@pytest.mark.exercise("gradcheck")
-@pytest.mark.points(0.75)
-@pytest.mark.hint("Check every input that requires grad, and raise GradcheckError on a mismatch.")
-def test_gradcheck_detects_wrong_gradient(student, rng):
-    """A wrong entry of the second input's gradient raises GradcheckError."""
-    xs = [rng.normal(size=3), rng.normal(size=3) + 2.0]
-    _gradcheck_raised(student.run(drive_gradcheck, "b2", xs), "gradcheck of a wrong gradient")
-
-
-@pytest.mark.exercise("gradcheck")
-@pytest.mark.points(0.5)
-@pytest.mark.hint(
-    "Name the input index, the element and both values in the GradcheckError message."
-)
-def test_gradcheck_message(student):
-    """The message names input 1, element 2 and both values."""
-    xs = [np.array([1.0, 2.0, 3.0]), np.array([0.5, 1.0, 2.0])]
-    # d/db[2] of sum(a * b**2) is 2 * a[2] * b[2] = 12; the wrong rule says 36.
-    result = student.run(drive_gradcheck, "b2", xs)
-    _gradcheck_raised(result, "gradcheck of a wrong gradient")
-    message = result["message"]
-    for parts, what in (
-        (("1",), "the input index"),
-        (("2",), "the element index"),
-        (("36",), "the analytic value"),
-        (("12", "11.99"), "the numeric value"),
-    ):
-        assert_true(
-            any(p in message for p in parts), f"the GradcheckError message does not name {what}"
-        )
-
-
-@pytest.mark.exercise("gradcheck")
-@pytest.mark.points(0.75)
-@pytest.mark.hint(
-    "Use PyTorch's rule |analytic - numeric| <= atol + rtol * |numeric| with atol=1e-5, "
-    "rtol=1e-3: an error of 0.05 % passes, 0.5 % fails."
-)
-def test_gradcheck_tolerance(student, rng):
-    """A relative error of 5e-4 passes, 5e-3 fails."""
-    xs = [rng.normal(size=3) + 2.0, rng.normal(size=3) + 2.0]
-    result = student.run(drive_gradcheck, "small", xs)
-    assert_equal(result["status"], "passed", msg="gradcheck of a gradient 0.05 % off")
-    assert_true(result["value"] is True, "gradcheck must return True when the check passes")
-    _gradcheck_raised(
-        student.run(drive_gradcheck, "large", xs), "gradcheck of a gradient 0.5 % off"
-    )
-
-
-@pytest.mark.exercise("gradcheck")
-@pytest.mark.points(0.25)
-@pytest.mark.hint(
-    "NaN must fail: test that |a - n| <= tol holds (False for NaN), not that |a - n| > tol "
-    "(also False for NaN)."
-)
-def test_gradcheck_nan_fails(student, rng):
-    """An analytic NaN fails the check."""
-    xs = [rng.normal(size=3), rng.normal(size=3)]
-    _gradcheck_raised(student.run(drive_gradcheck, "nan", xs), "gradcheck of a NaN gradient")
-
-
-@pytest.mark.exercise("gradcheck")
-@pytest.mark.points(0.25)
-@pytest.mark.hint(
-    "Check a non-scalar output one entry at a time (backward with a one-hot grad): summing the "
-    "outputs first can hide a wrong Jacobian."
-)
-def test_gradcheck_checks_every_output(student):
-    """A Jacobian with two rows swapped is caught although their sum is right."""
-    result = student.run(drive_gradcheck, "vector_swap", [np.array([0.7])])
-    _gradcheck_raised(result, "gradcheck of a wrong Jacobian")
-
-
-@pytest.mark.exercise("gradcheck")
-@pytest.mark.points(0.25)
-@pytest.mark.hint(
-    "Leave the inputs as you found them, also when the check fails: restore each input's .grad "
-    "(a try/finally block) and its .data."
-)
-def test_gradcheck_restores_inputs(student, rng):
-    """After a failed check, inputs have their old .data and .grad."""
-    xs = [rng.normal(size=3), rng.normal(size=3) + 2.0]
-    result = student.run(drive_gradcheck, "restore:b2", xs)
-    _gradcheck_raised(result, "gradcheck of a wrong gradient")
-    assert_true(result["same_data"] is True, "gradcheck changed an input's .data")
-    for g in result["grads"]:
-        if g is None:
-            fail("gradcheck did not restore the inputs' .grad")
-        assert_close(g, np.full(3, 7.0), rtol=0, msg="an input's .grad after gradcheck")
-
-
 # ========================================================================= the reference vs PyTorch
 # Plain tests (no exercise marker): the grader ignores them; CI checks that the reference the
 # students are compared with agrees with PyTorch.
@@ -1074,9 +872,7 @@ def test_reference_matches_torch_elementwise(reference, op):
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize(
-    "ashape,bshape", [((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)), ((3,), (3,))]
-)
+@pytest.mark.parametrize("ashape,bshape", [((2, 3), (3, 4)), ((1, 3), (3, 4)), ((2, 3), (3, 1))])
 def test_reference_matches_torch_matmul(reference, ashape, bshape):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(1)
@@ -1087,14 +883,3 @@ def test_reference_matches_torch_matmul(reference, ashape, bshape):
     ga, gb = reference.matmul_backward(a, b, g)
     np.testing.assert_allclose(ga, ta.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(gb, tb.grad.numpy(), rtol=1e-12)
-
-
-@pytest.mark.torch
-def test_reference_gradcheck_defaults_match_torch(reference):
-    torch = pytest.importorskip("torch")
-    import inspect
-
-    ours = inspect.signature(reference.ns["gradcheck"]).parameters
-    theirs = inspect.signature(torch.autograd.gradcheck).parameters
-    for name in ("eps", "atol", "rtol"):
-        assert ours[name].default == theirs[name].default, name
