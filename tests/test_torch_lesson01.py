@@ -46,3 +46,15 @@ def test_relu_gradient_at_zero_is_zero():
     x = torch.tensor([0.0], dtype=torch.float64, requires_grad=True)
     torch.relu(x).sum().backward()
     assert x.grad.item() == 0.0
+
+
+def test_linear_default_init_is_uniform_in_one_over_sqrt_fan_in():
+    """nnlite.gradient_audit draws the claim network's weights like torch.nn.Linear."""
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(400, 300)
+    bound = 1 / 400**0.5
+    for p in (layer.weight, layer.bias):
+        values = p.detach().abs()
+        assert values.max().item() <= bound
+        assert values.max().item() > 0.99 * bound
+    assert abs(layer.weight.detach().abs().mean().item() - bound / 2) < 0.01 * bound
