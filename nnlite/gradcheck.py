@@ -158,9 +158,10 @@ def gradcheck(
                     old = x[idx]
                     try:
                         x[idx] = old + eps
-                        plus = np.asarray(_output(fn, inputs).data, dtype=np.float64).reshape(-1)
+                        # np.array copies: fn's output may be a view of x (x.reshape(-1)).
+                        plus = np.array(_output(fn, inputs).data, dtype=np.float64).reshape(-1)
                         x[idx] = old - eps
-                        minus = np.asarray(_output(fn, inputs).data, dtype=np.float64).reshape(-1)
+                        minus = np.array(_output(fn, inputs).data, dtype=np.float64).reshape(-1)
                     finally:
                         x[idx] = old
                     numeric[:, k] = (plus - minus) / (2 * eps)

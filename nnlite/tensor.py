@@ -943,8 +943,8 @@ def _accumulate(node: Tensor, g: np.ndarray, owned: set[int]) -> None:
             g = np.array(g, dtype=node.data.dtype)
         owned.add(id(g))
         node.grad = g
-    else:
-        node.grad = node.grad + g
+    else:  # out of place (the caller may hold .grad), in the tensor's dtype
+        node.grad = np.add(node.grad, g, dtype=node.data.dtype)
 
 
 _FREED_MESSAGE = (

@@ -1,8 +1,23 @@
-"""nnlite against PyTorch: forward values and gradients of every op, conv2d, pooling, losses,
-and SGD/Adam trajectories, all in float64 to 1e-10."""
+"""nnlite against PyTorch: forward values, dtypes and gradients of every op (the table in
+``tests/strategies.py``, plus fixed cases), conv2d, pooling, losses, and SGD/Adam trajectories,
+all in float64 to 1e-10. ``tests/test_torch_fuzz.py`` composes the same ops at random."""
+
+import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import (
+    NN,
+    OPS,
+    OPS_BY_NAME,
+    SHAPES,
+    broadcast_partner,
+    op_inputs,
+    sample,
+    torch_namespace,
+)
 
 import nnlite
 from nnlite import Tensor, nn, optim
@@ -10,6 +25,7 @@ from nnlite import functional as F
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
+TT = torch_namespace()
 
 pytestmark = pytest.mark.torch
 TOL = 1e-10
@@ -36,7 +52,8 @@ def compare(nn_fn, torch_fn, arrays, seed=0, tol=TOL):
     tout = torch_fn(*ts)
     np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=tol, atol=tol)
     assert out.data.shape == tuple(tout.shape)
-    G = np.random.default_rng(seed + 1000).normal(size=out.data.shape)
+    assert out.dtype == tout.detach().numpy().dtype
+    G = np.random.default_rng(seed + 1000).normal(size=out.data.shape).astype(out.dtype)
     out.backward(G)
     tout.backward(torch.tensor(G))
     for i, (x, t) in enumerate(zip(xs, ts, strict=True)):
@@ -46,14 +63,6 @@ def compare(nn_fn, torch_fn, arrays, seed=0, tol=TOL):
         np.testing.assert_allclose(got, expected, rtol=tol, atol=tol, err_msg=f"input {i}")
 
 
-BINARY = {
-    "add": (lambda a, b: a + b, lambda a, b: a + b),
-    "sub": (lambda a, b: a - b, lambda a, b: a - b),
-    "mul": (lambda a, b: a * b, lambda a, b: a * b),
-    "div": (lambda a, b: a / b, lambda a, b: a / b),
-    "maximum": (nnlite.maximum, torch.maximum),
-    "minimum": (nnlite.minimum, torch.minimum),
-}
 PAIRS = [
     ((3, 1), (1, 4)),
     ((2, 3), (3,)),
@@ -61,14 +70,46 @@ PAIRS = [
     ((2, 3), ()),
     ((4, 1, 3), (2, 1)),
     ((5,), (5,)),
+    ((0, 3), (3,)),
 ]
+BROADCASTING = sorted(op.name for op in OPS if op.more is broadcast_partner)
 
 
-@pytest.mark.parametrize("name", sorted(BINARY))
+def _table_inputs(op, shapes, seed):
+    rng = np.random.default_rng(seed)
+    domains = (op.domains + ("any",) * len(shapes))[: len(shapes)]
+    return [sample(d, shape, rng) for shape, d in zip(shapes, domains, strict=True)]
+
+
+def _compare_op(op, arrays, params, tol=TOL):
+    compare(
+        lambda *xs: op.fn(NN, *xs, **params), lambda *ts: op.fn(TT, *ts, **params), arrays, tol=tol
+    )
+
+
+@pytest.mark.parametrize("name", BROADCASTING)
 @pytest.mark.parametrize("shapes", PAIRS, ids=str)
 def test_binary_broadcasting(name, shapes):
-    f, tf = BINARY[name]
-    compare(f, tf, _inputs(shapes, seed=1, away_from=0.0))
+    op = OPS_BY_NAME[name]
+    _compare_op(op, _table_inputs(op, shapes, 1), {})
+
+
+@pytest.mark.parametrize("name", sorted(OPS_BY_NAME))
+@settings(
+    max_examples=8,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.large_base_example],
+)
+@given(data=st.data(), seed=st.integers(0, 2**31 - 1))
+def test_every_op_in_the_table(name, data, seed):
+    """Each op of tests/strategies.py alone, float64, shapes with 0-d and empty axes."""
+    op = OPS_BY_NAME[name]
+    shapes, params = data.draw(op_inputs(op, SHAPES), label="shapes, params")
+    loose = params.get("dtype") is np.float32  # astype to float32
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns about var with no degrees of freedom
+        _compare_op(op, _table_inputs(op, shapes, seed), params, tol=1e-6 if loose else TOL)
 
 
 def test_pow_tensor_exponent_and_reflected_constants():
@@ -109,38 +150,6 @@ def test_pow_edge_cases_at_zero():
 )
 def test_matmul(shapes):
     compare(lambda a, b: a @ b, lambda a, b: a @ b, _inputs(shapes, 4))
-
-
-UNARY = {
-    "exp": (lambda x: x.exp(), torch.exp, None),
-    "log": (lambda x: x.log(), torch.log, "positive"),
-    "sqrt": (lambda x: x.sqrt(), torch.sqrt, "positive"),
-    "abs": (lambda x: x.abs(), torch.abs, None),
-    "tanh": (lambda x: x.tanh(), torch.tanh, None),
-    "sigmoid": (lambda x: x.sigmoid(), torch.sigmoid, None),
-    "relu": (lambda x: x.relu(), torch.relu, None),
-    "clip": (lambda x: x.clip(-0.5, 0.7), lambda x: x.clamp(-0.5, 0.7), None),
-    "clip_min": (lambda x: x.clip(min=0.3), lambda x: x.clamp(min=0.3), None),
-    "sum": (lambda x: x.sum(), torch.sum, None),
-    "mean": (lambda x: x.mean(), torch.mean, None),
-    "var": (lambda x: x.var(), torch.var, None),
-    "std": (lambda x: x.std(), torch.std, None),
-    "T": (lambda x: x.T, lambda x: x.permute(*range(x.ndim - 1, -1, -1)), None),
-    "flatten": (lambda x: x.flatten(), torch.flatten, None),
-    "softmax": (lambda x: F.softmax(x, axis=-1), lambda x: TF.softmax(x, dim=-1), None),
-    "log_softmax": (lambda x: F.log_softmax(x), lambda x: TF.log_softmax(x, dim=-1), None),
-    "softmax0": (lambda x: F.softmax(x, axis=0), lambda x: TF.softmax(x, dim=0), None),
-}
-
-
-@pytest.mark.parametrize("name", sorted(UNARY))
-@pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 3, 4)], ids=str)
-def test_unary(name, shape):
-    f, tf, domain = UNARY[name]
-    arrays = _inputs([shape], 5, low=domain, away_from=None if domain else 0.0)
-    if name.startswith("clip"):
-        arrays = [np.where(np.abs(np.abs(arrays[0]) - 0.6) < 0.15, 0.0, arrays[0])]
-    compare(f, tf, arrays)
 
 
 def test_relu_abs_at_zero_and_clip_at_bounds():
