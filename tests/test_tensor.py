@@ -542,3 +542,11 @@ def test_bool_of_one_element_and_0d_axes():
     assert s.sum(axis=0).item() == 3.0 and s.max(axis=-1).item() == 3.0  # torch: 3.0
     with pytest.raises(IndexError, match="axis 1 is out of range for a 0-D tensor"):
         s.sum(axis=1)  # torch: IndexError
+
+
+def test_accumulated_gradient_keeps_the_leaf_dtype():
+    """Found by the torch fuzz: a float32 leaf reached twice by float64 gradients (through a
+    0-d float64 operand) got a float64 .grad."""
+    x = Tensor(np.float32(1.5), requires_grad=True)
+    ((x * x) * Tensor(2.0)).backward()
+    assert x.grad.dtype == np.float32 and x.grad == 6.0  # torch: tensor(6., float32)
