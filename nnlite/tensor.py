@@ -5,7 +5,8 @@ names the operation and whose ``_backward`` closure maps the gradient of the out
 gradients of the inputs. ``loss.backward()`` sorts the graph topologically (without recursion)
 and applies the chain rule from the output back to the leaves, accumulating into ``.grad``.
 
-Conventions (PyTorch's, unless stated):
+Conventions (PyTorch's, unless stated; every deliberate difference from PyTorch is listed, with
+its reason, in docs/differences_from_pytorch.md):
 
 * ``.grad`` is a plain numpy array of the tensor's shape and dtype (PyTorch stores a Tensor), so
   it compares directly with numpy results. It is None until a backward pass reaches the tensor,

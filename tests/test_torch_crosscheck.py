@@ -558,3 +558,39 @@ def test_axis_out_of_range_is_an_index_error_in_both(ours, theirs):
         theirs(torch.zeros(2, 3))
     with pytest.raises(IndexError):
         ours(Tensor(np.zeros((2, 3))))
+
+
+# -- The deliberate differences listed in docs/differences_from_pytorch.md ----------------------
+
+
+def test_documented_differences_still_hold():
+    """If torch changes one of these, the document (and maybe nnlite) must change."""
+    a = [[1.0, 3.0], [3.0, 0.0]]
+    x, t = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    x.max(axis=(0, 1)).backward()
+    t.amax(dim=(0, 1)).backward()
+    assert x.grad.tolist() == [[0, 1], [0, 0]] and t.grad.tolist() == [[0, 0.5], [0.5, 0]]
+
+    x, t = Tensor([-1.0, np.nan], requires_grad=True), torch.tensor([-1.0, np.nan])
+    t.requires_grad_()
+    x.relu().backward(np.array([np.nan, 1.0]))
+    t.relu().backward(torch.tensor([np.nan, 1.0]))
+    assert np.isnan(x.grad[0]) and x.grad[1] == 0  # mask product; 0 at a NaN input
+    assert t.grad[0] == 0 and t.grad[1] == 1  # where-selection
+
+    assert torch.ones(2, 3).squeeze(0).shape == (2, 3)
+    with pytest.raises(ValueError, match="squeeze"):
+        Tensor(np.ones((2, 3))).squeeze(0)
+
+    with pytest.raises(RuntimeError, match="same dtype"):
+        torch.ones(2, 2) @ torch.ones(2, 2, dtype=torch.float64)
+    assert (Tensor(np.ones((2, 2), np.float32)) @ Tensor(np.ones((2, 2)))).dtype == np.float64
+
+    with pytest.raises(ValueError, match="step"):
+        torch.ones(3)[::-1]
+    assert Tensor([1.0, 2.0, 3.0])[::-1].tolist() == [3.0, 2.0, 1.0]
+
+    probs = torch.tensor([[0.0, 1.0, 0.0]])
+    assert TF.cross_entropy(torch.zeros(1, 3), probs).item() > 0  # torch takes probabilities
+    with pytest.raises(ValueError, match="pass class indices"):
+        F.cross_entropy(Tensor(np.zeros((1, 3))), probs.numpy())

@@ -113,6 +113,8 @@ def test_random_compositions_match_torch(data, seed, dtype):
                 reuse = same and data.draw(st.booleans(), label="reuse")
                 inputs.append(same[-1] if reuse else fresh(shape))
             inputs = [_restrict(d, v) for d, v in zip(op.domains, inputs, strict=False)]
+            if op.name in ("matmul", "linear") and len({v.ours.dtype for v in inputs}) > 1:
+                continue  # nnlite promotes, torch raises: a documented difference
             trace.append(f"{op.name}{[v.shape for v in inputs]} {params}")
             ours, theirs = _run(op, inputs, params)
             where = " -> ".join(trace)
