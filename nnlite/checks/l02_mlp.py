@@ -268,13 +268,15 @@ def mlp_parameters(MLP):
     "order; no activation after the last layer.",
 )
 def mlp_forward(MLP):
-    """forward matches nnlite.nn.MLP built with the same seed"""
-    x = np.linspace(-1, 1, 3 * 6).reshape(3, 6)
+    """forward matches nnlite.nn.MLP built with the same seed (logits of both signs)"""
+    # Inputs of both signs and of size up to 4, so that the expected logits include negative
+    # values: an activation after the last layer would change them.
+    x = np.linspace(-4, 4, 4 * 6).reshape(4, 6)[:, ::-1] * np.array([1, -1, 1, -1, 1, -1])
     for activation in ("relu", "tanh"):
-        model = MLP([6, 5, 4, 3], activation=activation, rng=3)
+        model = MLP([6, 5, 4, 3], activation=activation, rng=5)
         out = model(Tensor(x))
         _is_tensor(out, "model(x)")
-        want = nn.MLP([6, 5, 4, 3], activation=activation, rng=3)(Tensor(x))
+        want = nn.MLP([6, 5, 4, 3], activation=activation, rng=5)(Tensor(x))
         _close(out, want, f"logits with activation={activation!r}")
 
 
@@ -322,6 +324,35 @@ def train_epoch_learns(train_epoch, evaluate):
     losses = [train_epoch(model, X, y, opt, 16, gen) for _ in range(5)]
     assert all(isinstance(v, float) for v in losses), "train_epoch should return a Python float"
     assert losses[-1] < 0.5 * losses[0], f"the epoch losses did not fall: {np.round(losses, 3)}"
+
+
+def _reference_epoch(model, X, y, opt, batch_size, rng) -> None:
+    """One epoch as the exercise specifies it (the check's yardstick, not shown to students)."""
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        idx = order[start : start + batch_size]
+        loss = F.cross_entropy(model(Tensor(X[idx])), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+@visible(
+    "training_loop",
+    hint="Zero the gradients before every backward (backward adds into .grad), draw the order "
+    "once as rng.permutation(len(X)), and step after every batch.",
+)
+def train_epoch_steps(train_epoch, evaluate):
+    """one epoch ends at the same parameters as the specified loop (zero_grad, backward, step)"""
+    X, y = _toy()
+    got_model, want_model = nn.MLP([4, 8, 3], rng=2), nn.MLP([4, 8, 3], rng=2)
+    got_opt = optim.SGD(got_model.parameters(), lr=0.1, momentum=0.9)
+    want_opt = optim.SGD(want_model.parameters(), lr=0.1, momentum=0.9)
+    train_epoch(got_model, X, y, got_opt, 16, np.random.default_rng(3))
+    _reference_epoch(want_model, X, y, want_opt, 16, np.random.default_rng(3))
+    names = ["W1", "b1", "W2", "b2"]
+    for name, g, w in zip(names, got_model.parameters(), want_model.parameters(), strict=True):
+        _close(g, w, f"{name} after one epoch (60 examples, batches of 16)", rtol=1e-9)
 
 
 @visible("training_loop", hint="Weight each batch's mean loss by its size.")

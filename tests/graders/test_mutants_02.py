@@ -253,6 +253,12 @@ MUTANTS = [
         "plain list",
     ),
     (
+        "mlp_relu_on_the_logits",
+        "mlp",
+        [("return self.layers(x)", "return self.layers(x).relu()")],
+        "last layer",
+    ),
+    (
         "mlp_generator_per_layer",
         "mlp",
         [("rng=gen)", "rng=np.random.default_rng(rng))")],
@@ -568,12 +574,15 @@ CAUGHT_BY_VISIBLE_CHECKS = [
     "sgd_zero_grad_zeros",
     "sgd_keeps_the_generator",
     "mlp_relu_after_last_layer",
+    "mlp_relu_on_the_logits",
     "mlp_plain_list",
     "mlp_always_relu",
     "count_weights_only",
     "count_tensors",
     "count_as_float",
     "train_unweighted_batch_mean",
+    "train_forgets_zero_grad",
+    "train_no_shuffle",
     "evaluate_percentage",
     "evaluate_builds_graph",
 ]
