@@ -1,37 +1,36 @@
-"""Visible checks of lesson 02, "An MLP that learns MNIST", and its fallbacks.
+"""Visible checks of lesson 02, "An MLP that learns MNIST", and two of its fallbacks.
 
 In the lesson::
 
     from nnlite.checks import lesson
-    from nnlite.checks.l02_mlp import yours_or_nnlite
     check = lesson("02_mlp")
     ...
-    check("linear", Linear)                       # feedback after the exercise cell
-    Linear = yours_or_nnlite("linear", Linear)    # the rest of the chapter runs regardless
+    check("linear", Linear)                                   # feedback after the exercise
+    Linear = check.use("linear", Linear, fallback=nn.Linear)  # the rest of the chapter runs
 
 The checks are smoke tests of each exercise's contract (shapes, order, an easy value, one edge
 case) that compare with nnlite's own implementation on tiny inputs; they never show the answer.
 The hidden graders in ``tests/graders/test_02_mlp.py`` do the real testing.
 
-:func:`yours_or_nnlite` runs the same checks silently: while an exercise does not pass them, it
-returns nnlite's version (and prints a notice), so that one unfinished exercise does not block
-the cells after it.
+``check.use`` (:mod:`nnlite.checks`) returns nnlite's version, with a notice, while an exercise
+is missing or fails its checks. Most exercises fall back to a library object (``nnlite.nn.Linear``,
+``nnlite.functional.cross_entropy``, ``nnlite.optim.SGD``, ``nnlite.nn.MLP``,
+``nnlite.train.evaluate``); :func:`fallback_train_epoch` and :func:`fallback_count_parameters`
+stand in for the two that have no library twin.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from nnlite import functional as F
 from nnlite import nn, optim
-from nnlite.checks import registered, visible
+from nnlite.checks import visible
 from nnlite.tensor import Tensor, is_grad_enabled
 
-__all__ = ["yours_or_nnlite", "fallback_train_epoch", "fallback_count_parameters"]
+__all__ = ["fallback_train_epoch", "fallback_count_parameters"]
 
 LESSON = "02_mlp"
 
@@ -326,17 +325,6 @@ def train_epoch_learns(train_epoch, evaluate):
     assert losses[-1] < 0.5 * losses[0], f"the epoch losses did not fall: {np.round(losses, 3)}"
 
 
-def _reference_epoch(model, X, y, opt, batch_size, rng) -> None:
-    """One epoch as the exercise specifies it (the check's yardstick, not shown to students)."""
-    order = rng.permutation(len(X))
-    for start in range(0, len(X), batch_size):
-        idx = order[start : start + batch_size]
-        loss = F.cross_entropy(model(Tensor(X[idx])), y[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-
 @visible(
     "training_loop",
     hint="Zero the gradients before every backward (backward adds into .grad), draw the order "
@@ -349,7 +337,7 @@ def train_epoch_steps(train_epoch, evaluate):
     got_opt = optim.SGD(got_model.parameters(), lr=0.1, momentum=0.9)
     want_opt = optim.SGD(want_model.parameters(), lr=0.1, momentum=0.9)
     train_epoch(got_model, X, y, got_opt, 16, np.random.default_rng(3))
-    _reference_epoch(want_model, X, y, want_opt, 16, np.random.default_rng(3))
+    fallback_train_epoch(want_model, X, y, want_opt, 16, np.random.default_rng(3))
     names = ["W1", "b1", "W2", "b2"]
     for name, g, w in zip(names, got_model.parameters(), want_model.parameters(), strict=True):
         _close(g, w, f"{name} after one epoch (60 examples, batches of 16)", rtol=1e-9)
@@ -394,77 +382,19 @@ def evaluate_values(train_epoch, evaluate):
 
 
 def fallback_train_epoch(model, X, y, opt, batch_size, rng):
-    """nnlite's stand-in for ``train_epoch``: one epoch of :func:`nnlite.train.fit`."""
-    from nnlite.train import fit
-
-    history = fit(
-        model, X, y, optimizer=opt, epochs=1, batch_size=batch_size, rng=rng, progress=False
-    )
-    return float(history["loss"][0])
+    """nnlite's stand-in for ``train_epoch``: one epoch as the exercise specifies it."""
+    order = rng.permutation(len(X))
+    total = 0.0
+    for start in range(0, len(X), batch_size):
+        idx = order[start : start + batch_size]
+        loss = F.cross_entropy(model(Tensor(X[idx])), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(idx)
+    return total / len(X)
 
 
 def fallback_count_parameters(model) -> int:
     """nnlite's stand-in for ``count_parameters``."""
     return int(sum(p.numel() for p in model.parameters()))
-
-
-def _fallbacks() -> dict[str, tuple[tuple[Any, ...], tuple[str, ...]]]:
-    from nnlite.train import evaluate
-
-    return {
-        "linear": ((nn.Linear,), ("nnlite.nn.Linear",)),
-        "cross_entropy": (
-            (F.log_softmax, F.cross_entropy),
-            ("nnlite.functional.log_softmax", "nnlite.functional.cross_entropy"),
-        ),
-        "sgd": ((optim.SGD,), ("nnlite.optim.SGD",)),
-        "mlp": ((nn.MLP,), ("nnlite.nn.MLP",)),
-        "count_parameters": ((fallback_count_parameters,), ("nnlite's parameter count",)),
-        "training_loop": (
-            (fallback_train_epoch, evaluate),
-            ("one epoch of nnlite.train.fit", "nnlite.train.evaluate"),
-        ),
-    }
-
-
-def _passes(grade_id: str, objs: tuple[Any, ...]) -> tuple[bool, str]:
-    """Run the visible checks of ``grade_id`` silently: (all passed, why not)."""
-    checks = registered(LESSON).get(grade_id, [])
-    sink = io.StringIO()
-    for c in checks:
-        try:
-            from contextlib import redirect_stdout
-
-            with redirect_stdout(sink), np.errstate(all="ignore"):
-                c.func(*objs)
-        except NotImplementedError:
-            return False, "is not implemented yet"
-        except Exception:  # noqa: BLE001 - the student's code, in their own kernel
-            return False, "does not pass its checks yet"
-    return True, ""
-
-
-def yours_or_nnlite(grade_id: str, *objs: Callable[..., Any]) -> Any:
-    """Return ``objs`` if exercise ``grade_id`` passes its visible checks, else nnlite's versions.
-
-    A notice is printed when nnlite's version is used. One object in, one out; several in, a
-    tuple out (``log_softmax, cross_entropy = yours_or_nnlite("cross_entropy", ...)``).
-    """
-    table = _fallbacks()
-    if grade_id not in table:
-        raise ValueError(f"lesson {LESSON} has no exercise {grade_id!r} (known: {sorted(table)})")
-    replacements, labels = table[grade_id]
-    if len(objs) != len(replacements):
-        raise TypeError(f"yours_or_nnlite({grade_id!r}, ...) takes {len(replacements)} object(s)")
-    ok, why = _passes(grade_id, objs)
-    chosen = objs
-    if not ok:
-        names = [f"`{getattr(o, '__name__', '?')}`" for o in objs]
-        if len(names) > 1:
-            why = why.replace("is not", "are not").replace("does not pass its", "do not pass their")
-        print(
-            f"Note: your {' and '.join(names)} {why}, so the cells below use "
-            f"{' and '.join(labels)} instead. Come back to the exercise when you can."
-        )
-        chosen = replacements
-    return chosen[0] if len(chosen) == 1 else tuple(chosen)

@@ -15,7 +15,7 @@ shape) earn at most 20 % of an exercise's points, and the generated lesson score
 
 Each grading case grades a whole notebook (about 1-3 s) and is marked slow. The visible checks
 of ``nnlite.checks.l02_mlp`` are tested here too (fast): the solution passes them, the common
-mutants fail them, and ``yours_or_nnlite`` falls back to nnlite while an exercise is a stub.
+mutants fail them, and ``check.use`` falls back to nnlite while an exercise is a stub.
 """
 
 from __future__ import annotations
@@ -620,19 +620,46 @@ def test_visible_checks_catch_common_mistakes(name):
     assert visible_failures(grade_id, objs) == 1, f"the visible checks let {name} pass"
 
 
+FALLBACKS = {
+    "linear": "nnlite.nn:Linear",
+    "cross_entropy": "nnlite.functional:log_softmax nnlite.functional:cross_entropy",
+    "sgd": "nnlite.optim:SGD",
+    "mlp": "nnlite.nn:MLP",
+    "count_parameters": "nnlite.checks.l02_mlp:fallback_count_parameters",
+    "training_loop": "nnlite.checks.l02_mlp:fallback_train_epoch nnlite.train:evaluate",
+}
+
+
+def _fallback(grade_id: str) -> tuple:
+    import importlib
+
+    out = []
+    for ref in FALLBACKS[grade_id].split():
+        module, name = ref.split(":")
+        out.append(getattr(importlib.import_module(module), name))
+    return tuple(out)
+
+
+@pytest.mark.parametrize("grade_id", EXERCISES)
+def test_fallbacks_pass_their_own_visible_checks(grade_id):
+    assert visible_failures(grade_id, _fallback(grade_id)) == 0
+
+
 @pytest.mark.parametrize("grade_id", EXERCISES)
 def test_fallback_keeps_a_passing_solution_and_replaces_a_stub(grade_id, capsys):
-    from nnlite.checks.l02_mlp import yours_or_nnlite
+    from nnlite.checks import lesson
 
+    check = lesson(LESSON)
     objs = objects_of(grade_id, exercise_source(grade_id))
-    kept = yours_or_nnlite(grade_id, *objs)
+    fallback = _fallback(grade_id)
+    fb = fallback if len(fallback) > 1 else fallback[0]
+    kept = check.use(grade_id, *objs, fallback=fb)
     assert (kept if isinstance(kept, tuple) else (kept,)) == objs
-    assert "Note:" not in capsys.readouterr().out
+    assert "Using nnlite" not in capsys.readouterr().out
 
     def stub(*args, **kwargs):
         raise NotImplementedError(f"{grade_id}: replace this line with your code")
 
-    replaced = yours_or_nnlite(grade_id, *([stub] * len(objs)))
-    replaced = replaced if isinstance(replaced, tuple) else (replaced,)
-    assert all(r is not stub for r in replaced)
-    assert "not implemented yet" in capsys.readouterr().out
+    replaced = check.use(grade_id, *([stub] * len(objs)), fallback=fb)
+    assert (replaced if isinstance(replaced, tuple) else (replaced,)) == fallback
+    assert f'missing (exercise "{grade_id}")' in capsys.readouterr().out
