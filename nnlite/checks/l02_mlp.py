@@ -122,12 +122,19 @@ def linear_forward(Linear):
 # ------------------------------------------------------------------------------ cross-entropy
 
 
-@visible("cross_entropy")
+@visible(
+    "cross_entropy",
+    hint="Take the maximum and the sum along `axis` (the classes: -1, each row, by default) "
+    "with keepdims=True, so that every row is normalised on its own.",
+)
 def log_softmax_basic(log_softmax, cross_entropy):
     """log_softmax returns a Tensor whose rows exponentiate to probabilities"""
     z = Tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 0.0]])
     out = log_softmax(z)
     _is_tensor(out, "log_softmax(z)")
+    p = np.exp(_arr(out))
+    if p.shape == (2, 3) and np.allclose(p.sum(axis=0), 1) and not np.allclose(p.sum(axis=1), 1):
+        raise AssertionError("exp(log_softmax(z)) sums to 1 down each column, not along each row")
     _close(out, F.log_softmax(z), "log_softmax(z)")
 
 

@@ -130,6 +130,18 @@ MUTANTS = [
         "maximum",
     ),
     (
+        "ce_softmax_over_axis_0",
+        "cross_entropy",
+        [
+            ("logits.data.max(axis=axis, keepdims=True)", "logits.data.max(axis=0, keepdims=True)"),
+            (
+                "shifted.exp().sum(axis=axis, keepdims=True)",
+                "shifted.exp().sum(axis=0, keepdims=True)",
+            ),
+        ],
+        "given axis",
+    ),
+    (
         "ce_global_max",
         "cross_entropy",
         [("shift = logits.data.max(axis=axis, keepdims=True)", "shift = logits.data.max()")],
@@ -565,6 +577,7 @@ CAUGHT_BY_VISIBLE_CHECKS = [
     "linear_forgets_bias",
     "linear_forward_on_data",
     "ce_no_max_subtraction",
+    "ce_softmax_over_axis_0",
     "ce_mean_is_sum",
     "ce_no_range_check",
     "ce_loss_off_the_graph",
