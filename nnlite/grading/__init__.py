@@ -19,6 +19,9 @@ One file per lesson: ``tests/graders/test_NN_topic.py``, an ordinary pytest modu
     # only these names and the definitions they use (transitively), plus their imports.
     EXERCISES = {"rel_error": ["rel_error"], "backward": ["Tensor"]}
     TIMEOUT = 5  # optional: default wall-clock seconds per call (5)
+    # R13: nnlite's own versions of an exercise (and nnlite objects re-implementing it inline),
+    # replaced by stubs in the sandbox's copy of nnlite while that exercise is graded.
+    OWN_WORK = {"backward": ["nnlite.tensor:Tensor.backward"]}
 
     @pytest.mark.exercise("rel_error")   # grade_id (required)
     @pytest.mark.points(1)               # points (required; fractions allowed)
@@ -182,6 +185,23 @@ kernel, else ``process``; every level has a wall-clock limit per call (5 s; modu
 address space 4 GiB, files 8 MiB, 64 fds, no processes or threads, no core), one BLAS
 thread, a minimal environment and a private scratch directory. Force a level with
 ``NNLITE_GRADING_ISOLATION`` or ``--isolation``. See :mod:`nnlite.grading.sandbox`.
+
+Own work (R13)
+--------------
+nnlite implements every exercise (lessons fall back to it). While an exercise is graded, its
+sandbox imports a *copy* of nnlite in which each ``OWN_WORK`` entry (``module:qualname``: a
+function, a class, a method, a module-level name) is a stub raising ``OwnWorkError``; whatever
+in nnlite calls it fails the same way (``nnlite.nn.MLP`` builds ``Linear``s, the lesson fallbacks
+call ``nnlite.train.fit``), so list also what re-implements the exercise inline. Other
+exercises' objects stay: a later exercise keeps nnlite's version of an earlier one. A test that
+reaches a stub fails with "`f` uses nnlite's `nnlite.nn.Linear`, which is not available while
+exercise `linear` is graded: write your own". What the copy guarantees per isolation level:
+``namespaces``: the copy is mounted over the package's real path(s); the real files and their
+``__pycache__`` do not exist in the child. ``landlock``: only the copy is readable (a real
+nnlite inside site-packages is left out of the readable paths). ``process``: the copy is what
+``import nnlite`` finds, but the real files stay readable by path (the grading user's rights):
+a student who knows the path can read nnlite's source, as they can read ``solutions/``; use a
+stronger level for summative grading. See :mod:`nnlite.grading.ownwork`.
 
 Other entry points
 ------------------

@@ -66,6 +66,9 @@ def _setup_namespaces(cfg):
     for path in cfg["binds"]:
         if os.path.exists(path):
             _bind(root, path)
+    # nnlite's copy for this exercise, over every path where the real package lives.
+    for src, target in cfg["overlays"]:
+        _bind(root, src, target=target)
     os.makedirs(root + "/dev", exist_ok=True)
     for dev in ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"):
         if os.path.exists(dev):
@@ -417,9 +420,9 @@ def main():
         features.append(f"landlock-abi{abi}")
     else:
         _no_new_privs()
-    for path in cfg["syspath"]:
-        if path not in sys.path:
-            sys.path.append(path)
+    # First on sys.path: nnlite's copy wins over any installed nnlite.
+    for path in reversed(cfg["syspath"]):
+        sys.path.insert(0, path)
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("_nnlite_wire", cfg["wire"])

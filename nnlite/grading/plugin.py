@@ -31,6 +31,7 @@ from nnlite.grading.errors import (
     StudentError,
 )
 from nnlite.grading.notebook import Notebook, Program, read_notebook
+from nnlite.grading.ownwork import parse_entry
 from nnlite.grading.proxy import ExerciseRunner, Reference, Student, TestLog
 from nnlite.grading.sandbox import Limits, choose_isolation, kill_all
 
@@ -85,6 +86,24 @@ def grader_spec(module: Any) -> tuple[str, dict[str, list[str]]]:
         if not all(isinstance(n, str) and n.isidentifier() for n in names):
             raise GraderError(f"{module.__name__}: EXERCISES[{key!r}] must list identifiers")
     return lesson, {k: list(v) for k, v in exercises.items()}
+
+
+def own_work_spec(module: Any) -> dict[str, list[str]]:
+    """Validate and return a grader module's ``OWN_WORK`` (R13; see ownwork.py), or {}."""
+    own = getattr(module, "OWN_WORK", None)
+    if own is None:
+        return {}
+    exercises = getattr(module, "EXERCISES", {})
+    if not isinstance(own, dict):
+        raise GraderError(f"{module.__name__}: OWN_WORK must be a dict {{grade_id: [entries]}}")
+    for key, entries in own.items():
+        if key not in exercises:
+            raise GraderError(f"{module.__name__}: OWN_WORK[{key!r}] is not an exercise")
+        if not isinstance(entries, list | tuple):
+            raise GraderError(f"{module.__name__}: OWN_WORK[{key!r}] must be a list")
+        for entry in entries:
+            parse_entry(entry)
+    return {k: list(v) for k, v in own.items()}
 
 
 def item_meta(item: pytest.Item) -> tuple[str | None, float, str | None, bool]:
@@ -168,6 +187,7 @@ class GradingSession:
         self.runners: dict[str, ExerciseRunner] = {}
         self._reference: Reference | None = None
         self.exercises: dict[str, list[str]] = {}
+        self.own_work: dict[str, list[str]] = {}  # grade_id -> nnlite objects hidden (R13)
 
     def runner(self, grade_id: str, exercises: dict[str, list[str]]) -> ExerciseRunner:
         if grade_id not in exercises:
@@ -182,6 +202,7 @@ class GradingSession:
                 self.level,
                 self.limits,
                 self.notebook_error,
+                own_work=self.own_work.get(grade_id, []),
             )
             self.runners[grade_id] = r
         return r
@@ -239,6 +260,7 @@ def _session_for(request: pytest.FixtureRequest, sessions: dict) -> GradingSessi
                 f"no solution notebook solutions/{lesson}.ipynb for {module.__file__}"
             )
         session = GradingSession(sol, lesson=lesson, solution=sol)
+        session.own_work = own_work_spec(module)
         sessions[key] = session
         wanted = []
         for item in request.session.items:
@@ -360,6 +382,10 @@ class CollectorPlugin:
                 drop.append(item)
                 continue
             self.lesson, self.exercises = lesson, exercises
+            try:
+                self.session.own_work = own_work_spec(item.module)
+            except GraderError as exc:
+                self.faults.append(str(exc))
             doc = (getattr(item, "function", None).__doc__ or "").strip().split("\n")[0]
             self.outcomes[item.nodeid] = Outcome(
                 grade_id,

@@ -22,7 +22,8 @@ from nnlite.grading.errors import (
     WrongAnswer,
 )
 from nnlite.grading.notebook import Program, Selection
-from nnlite.grading.sandbox import Limits, Sandbox, SandboxError
+from nnlite.grading.ownwork import ERROR_NAME, display_name, package_copy
+from nnlite.grading.sandbox import Limits, Sandbox, SandboxError, _package_dirs
 
 _BUILTIN_EXC = {
     name
@@ -158,8 +159,10 @@ class ExerciseRunner:
         level: str,
         limits: Limits,
         notebook_error: str | None = None,
+        own_work: list[str] | None = None,
     ):
         self.grade_id = grade_id
+        self.own_work = list(own_work or [])
         self.names = list(names)
         self.program = program
         self.level = level
@@ -186,7 +189,10 @@ class ExerciseRunner:
     def start(self) -> None:
         if self.box is None and self.blocked is None:
             self.starts += 1
-            self.box = Sandbox([u.wire() for u in self.selection.units], self.level, self.limits)
+            package = package_copy(_package_dirs()[0], self.own_work, self.grade_id)
+            self.box = Sandbox(
+                [u.wire() for u in self.selection.units], self.level, self.limits, package
+            )
 
     def close(self) -> None:
         if self.box is not None:
@@ -379,6 +385,15 @@ class Student:
         label = self._exc_label(raised)
         if "NotImplementedError" in raised.types:
             return StudentMissing(f"{who} is not implemented yet (it raises NotImplementedError)")
+        if ERROR_NAME in raised.types and self._runner.own_work:
+            used = [
+                n for n in map(display_name, self._runner.own_work) if f"{n} " in raised.message
+            ]
+            what = f"nnlite's `{used[0]}`" if used else "nnlite's version of this exercise"
+            return StudentError(
+                f"{who} uses {what}, which is not available while exercise "
+                f"`{self._runner.grade_id}` is graded: write your own"
+            )
         if "SystemExit" in raised.types:
             return StudentError(f"{who} called sys.exit(): never exit the process in an exercise")
         if "KeyboardInterrupt" in raised.types:

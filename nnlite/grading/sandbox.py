@@ -10,17 +10,20 @@ Isolation levels (reported in every grading report as ``isolation``):
     tmpfs holding only read-only binds of ``/usr`` (and the ``/lib``-style symlinks), the Python
     installation(s), the ``nnlite`` package directory, ``/dev/{null,zero,urandom,random}``, a
     fresh ``/proc`` and the private scratch directory at ``/tmp``. The repository's ``tests/``,
-    ``solutions/`` and ``.git`` and every other file of the machine simply do not exist there.
+    ``solutions/`` and ``.git`` and every other file of the machine simply do not exist there;
+    the package directory shows the exercise's redacted copy of nnlite (R13, ownwork.py).
     The child then drops to uid/gid 65534 (no groups, no capabilities, ``no_new_privs``), and,
     when the kernel offers Landlock, restricts itself further.
 ``landlock``
     No privileges, but a Landlock-capable kernel: filesystem access limited to reading the
-    Python installation and ``nnlite`` and writing the scratch directory; TCP bind/connect
+    Python installation (minus an nnlite installed in it) and the exercise's copy of ``nnlite``,
+    and writing the scratch directory; TCP bind/connect
     denied (ABI >= 4); signals and abstract unix sockets outside the sandbox denied (ABI >= 6).
 ``process``
     Neither: everything else is kept (minimal environment, scratch working directory,
     rlimits, no new processes for a non-root uid, a new session killed as a whole), but the
-    child runs as the grading user and can read what that user can read.
+    child runs as the grading user and can read what that user can read (``import nnlite``
+    finds the redacted copy, but the real package's files stay readable by path).
 
 Every level applies: wall-clock timeout per call enforced here with SIGKILL; rlimits for CPU
 time, address space, file size, open files, processes (0) and core dumps; BLAS/OpenMP threads
@@ -50,9 +53,9 @@ from pathlib import Path
 from typing import Any
 
 from nnlite.grading import wire
+from nnlite.grading.ownwork import package_copy, write_copy
 
 CHILD_SCRIPT = Path(__file__).with_name("_child.py")
-WIRE_SCRIPT = Path(__file__).with_name("wire.py")
 SANDBOX_UID = 65534
 LEVELS = ("namespaces", "landlock", "process")
 TMP_PREFIX = "nnlite-grade-"
@@ -184,6 +187,30 @@ def _python_paths() -> list[str]:
     return [p for p in out if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in out)]
 
 
+@functools.lru_cache(maxsize=4)
+def _readable_except(roots: tuple[str, ...], excluded: tuple[str, ...]) -> list[str]:
+    """Paths that together cover ``roots`` minus the ``excluded`` directories below them."""
+    out: list[str] = []
+
+    def cover(path: str) -> None:
+        inside = [e for e in excluded if e.startswith(path.rstrip("/") + "/")]
+        if path in excluded:
+            return
+        if not inside:
+            out.append(path)
+            return
+        try:
+            names = sorted(os.listdir(path))
+        except OSError:
+            return
+        for name in names:
+            cover(os.path.join(path, name))
+
+    for root in roots:
+        cover(root)
+    return out
+
+
 def _system_layout() -> tuple[list[str], list[tuple[str, str]]]:
     """Read-only binds and symlinks for the minimal root: /usr, /lib*, /bin, ld.so.cache."""
     binds, links = [], []
@@ -244,8 +271,15 @@ class Sandbox:
     ``SandboxError`` of kind timeout/died/garbage the child is dead: make a new Sandbox.
     """
 
-    def __init__(self, units: list[dict[str, Any]], level: str, limits: Limits | None = None):
+    def __init__(
+        self,
+        units: list[dict[str, Any]],
+        level: str,
+        limits: Limits | None = None,
+        package: dict[str, bytes] | None = None,
+    ):
         self.level = level
+        self.package = package
         self.limits = limits or Limits()
         self.units = units
         self.features: list[str] = []
@@ -273,19 +307,34 @@ class Sandbox:
         (work / "root").mkdir(mode=0o755)
         pkg_dirs = _package_dirs()
         ns = self.level == "namespaces"
+        # The child sees a copy of nnlite (R13: the graded exercise's code redacted, see
+        # ownwork.py), never the real package: under namespaces the copy is mounted over every
+        # path the package has on this host; otherwise the copy alone is readable.
         libdir = work / "lib"
-        syspath: list[str] = []
+        libdir.mkdir(mode=0o755)
+        copy = libdir / "nnlite"
+        write_copy(self.package or package_copy(pkg_dirs[0], [], ""), copy)
+        # The data files (no code) are shared: a symlink, or a mount under namespaces.
+        data_dir = Path(pkg_dirs[0], "datafiles")
+        extra_reads: list[str] = []
+        overlays = [(str(copy), d) for d in pkg_dirs]
+        if data_dir.is_dir():
+            if ns:
+                (copy / "datafiles").mkdir()
+                overlays += [(str(data_dir), str(Path(d, "datafiles"))) for d in pkg_dirs]
+            else:
+                os.symlink(data_dir, copy / "datafiles")
+                extra_reads.append(str(data_dir))
         if ns:
-            # The package is bound at its own path; its parent holds nothing else in there.
-            syspath = [str(Path(p).parent) for p in pkg_dirs[:1]]
+            # The package's parent directory holds only the package in the child's root.
+            syspath = [str(Path(pkg_dirs[0]).parent)]
             lib_paths: list[str] = []
+            wire_path = str(Path(pkg_dirs[0], "grading", "wire.py"))
         else:
-            # Expose the nnlite package (only it) on sys.path, whatever the install mode.
-            libdir.mkdir(mode=0o755)
-            if pkg_dirs:
-                os.symlink(pkg_dirs[0], libdir / "nnlite")
-                syspath.append(str(libdir))
+            syspath = [str(libdir)]
+            overlays = []
             lib_paths = [str(libdir)]
+            wire_path = str(copy / "grading" / "wire.py")
         if ns:
             os.chown(scratch, SANDBOX_UID, SANDBOX_UID)
             os.chmod(work, 0o711)
@@ -296,24 +345,24 @@ class Sandbox:
         resp_r, resp_w = os.pipe()
         sys_binds, sys_links = _system_layout()
         py_paths = _python_paths()
-        # In the namespace level the package's parent directory holds only the package (the
-        # rest of the repository does not exist in the child's mount namespace).
-        read_paths = sorted(
-            set(py_paths + pkg_dirs + sys_binds + lib_paths + (syspath if ns else []))
-        )
-        if not ns:
-            read_paths.append(str(CHILD_SCRIPT.parent))
+        # Landlock rules only add access: a real nnlite inside the Python installation
+        # (site-packages) is left out by allowing that directory's other entries one by one.
+        read_paths = _readable_except(tuple(py_paths), tuple(pkg_dirs))
+        read_paths = sorted(set(read_paths + sys_binds + lib_paths + extra_reads))
+        if ns:  # inside the child's root, these paths hold the copy
+            read_paths = sorted(set(read_paths + pkg_dirs + syspath))
         cfg = {
             "mode": "namespaces" if ns else "process",
             "fd_in": req_r,
             "fd_out": resp_w,
             "root": str(work / "root"),
             "scratch": str(scratch),
-            "binds": sorted(set(sys_binds + py_paths + pkg_dirs)),
+            "binds": sorted(set(sys_binds + py_paths + extra_reads)),
+            "overlays": overlays,
             "symlinks": sys_links,
             "uid": SANDBOX_UID,
             "syspath": syspath,
-            "wire": str(WIRE_SCRIPT),
+            "wire": wire_path,
             "landlock": self.level in ("namespaces", "landlock"),
             "landlock_read": read_paths,
             "landlock_write": ["/tmp"] if ns else [str(scratch)],

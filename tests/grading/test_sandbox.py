@@ -107,7 +107,8 @@ def level(request):
 
 def test_probe(level, monkeypatch):
     monkeypatch.setenv("NNLITE_TEST_SECRET", "s3cret")
-    paths = SECRETS + [str(REPO / "nnlite" / "__init__.py")]
+    real_pkg = [str(REPO / "nnlite" / "__init__.py"), str(REPO / "nnlite" / "course" / "build.py")]
+    paths = SECRETS + real_pkg
     target = str(REPO / "tests" / "grading" / "written-by-child")
     box = Sandbox(
         [unit(f"PATHS = {paths!r}\nWRITE_TARGET = {target!r}"), unit(PROBE)], level, Limits()
@@ -146,7 +147,14 @@ def test_probe(level, monkeypatch):
     assert lim["RLIMIT_NOFILE"][0] == 64
     assert lim["RLIMIT_CPU"][0] == 120
     assert set(out["fds"]) <= {0, 1, 2, 62, 63}
-    assert out["reads"][str(REPO / "nnlite" / "__init__.py")] == "ok"
+    # R13: the child sees a copy of nnlite, not the package itself: under namespaces the copy
+    # (without course/) is mounted at the package's path; under Landlock that path is unreadable.
+    init, course = (out["reads"][p] for p in real_pkg)
+    assert (init, course) == {
+        "namespaces": ("ok", "FileNotFoundError"),
+        "landlock": ("PermissionError", "PermissionError"),
+        "process": ("ok", "ok"),
+    }[level]
     if level == "namespaces":
         assert out["uid"] == 65534 and out["pid"] == 1 and out["ppid"] == 0
         assert out["cwd"] == "/tmp" and out["home"] == "/tmp"
