@@ -302,6 +302,7 @@ _DEF_GUESS = re.compile(
     r"^(?:async\s+def|def|class)\s+([A-Za-z_][A-Za-z0-9_]*)|^([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=(?!=)",
     re.M,
 )
+_IMPORT_STMT = re.compile(r"(?:import|from)\s")
 _IMPORT_GUESS = re.compile(r"^(?:from\s+\S+\s+)?import\s+(.+)$", re.M)
 
 
@@ -476,11 +477,31 @@ class Program:
         hits = [b for b in self.broken if name in b.names and (b.cell, 0) > (pos[0], -1)]
         return hits[-1] if hits else None
 
+    def _external(self, name: str, seen: frozenset[str] = frozenset()) -> bool:
+        """Whether ``name`` is bound to something the notebook did not define: an import (a
+        module, or an object of one), an alias of one (``F = nnlite.functional``), a builtin."""
+        defs = self._defs.get(name)
+        if not defs or name in seen:
+            return True
+        text = self.units[defs[-1]].source.lstrip()
+        if _IMPORT_STMT.match(text):
+            return True
+        alias = re.match(rf"{re.escape(name)}\s*(?::[^=\n]*)?=\s*([A-Za-z_]\w*)[\w.]*\s*$", text)
+        return alias is not None and self._external(alias.group(1), seen | {name})
+
     def select(self, names: list[str]) -> Selection:
-        """The units an exercise needs: the latest definition of each name, transitively."""
+        """The units an exercise needs: the latest definition of each name, transitively.
+
+        ``X.attr = ...`` statements (and ``X[k] = ...``) after X's definition come along with
+        X, except when X is something the notebook imported (``np.exp = np.log``,
+        ``nnlite.functional.cross_entropy = ...``): such a patch of a library only counts in
+        the exercise's own cells (those defining its names), so that each exercise is graded
+        on its own definitions and a patch in another exercise's cell does not follow it.
+        """
         chosen: set[int] = set()
         seen: set[str] = set()
         todo = list(names)
+        own_cells = {self.units[self._defs[n][-1]].cell for n in names if n in self._defs}
         broken: dict[str, BrokenCell] = {}
         while todo:
             name = todo.pop()
@@ -500,7 +521,10 @@ class Program:
                         break
                     picked.append(i)
             first = min(self.units[i].position for i in picked)
-            picked += [i for i in self._augs.get(name, []) if self.units[i].position > first]
+            augs = [i for i in self._augs.get(name, []) if self.units[i].position > first]
+            if augs and self._external(name):
+                augs = [i for i in augs if self.units[i].cell in own_cells]
+            picked += augs
             for i in picked:
                 if i not in chosen:
                     chosen.add(i)
