@@ -14,6 +14,14 @@ import os
 import resource
 import sys
 
+# The builtins as they were before any student code ran (R15). This module's functions (made
+# below, so they capture it), the wire encoder and every grader function (a fresh copy each)
+# resolve builtins there: a definition that patches builtins.all or builtins.isinstance does
+# not change what a driver computes. (Library code imported before, such as json, keeps the
+# real builtins: patching those breaks the student's own sandbox, never in their favour.)
+_BUILTINS = dict(builtins.__dict__)
+globals()["__builtins__"] = _BUILTINS
+
 # ----------------------------------------------------------------------------- setup helpers
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
@@ -276,7 +284,7 @@ class StudentNamespace:
 
 
 def _driver_globals():
-    return {"__builtins__": builtins, "__name__": "nnlite_driver", "np": np, "numpy": np}
+    return {"__builtins__": dict(_BUILTINS), "__name__": "nnlite_driver", "np": np, "numpy": np}
 
 
 def _materialise(value):
@@ -367,9 +375,10 @@ def _serve(cfg):
                 _send({"status": "not_callable", "type": type(func).__name__[:100]})
                 continue
         else:
-            driver = _materialise(wire.SourceFunction(req["driver"], req["source"]))
-            func = driver
+            func = _materialise(wire.SourceFunction(req["driver"], req["source"]))
             args = [StudentNamespace(ns), *args]
+        # Nothing of the request but the inputs stays reachable from this frame (R15).
+        del req, blobs
         try:
             value = func(*args, **kwargs)
             raised = None
@@ -427,6 +436,7 @@ def main():
 
     spec = importlib.util.spec_from_file_location("_nnlite_wire", cfg["wire"])
     wire = importlib.util.module_from_spec(spec)
+    wire.__dict__["__builtins__"] = _BUILTINS
     spec.loader.exec_module(wire)
     import numpy
 

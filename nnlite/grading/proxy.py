@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import builtins
 import copy
 import dataclasses
@@ -107,9 +108,27 @@ def ship(func: Callable) -> wire.SourceFunction:
     lines = source.split("\n")
     while lines and lines[0].lstrip().startswith("@"):
         raise GraderError(f"driver `{func.__name__}` must not be decorated")
-    shipped = wire.SourceFunction(func.__name__, source)
+    shipped = wire.SourceFunction(SHIPPED_NAME, _neutral_source(source))
     _source_cache[func] = shipped
     return shipped
+
+
+SHIPPED_NAME = "grader_function"
+
+
+def _neutral_source(source: str) -> str:
+    """What of a grader function reaches the child (R15): its code, under a neutral name,
+    without its docstrings and comments (they describe the test and its expected answer, and
+    the child's memory is readable by student code)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                if isinstance(body[0].value.value, str):
+                    node.body = body[1:] or [ast.Pass()]
+    tree.body[0].name = SHIPPED_NAME
+    return ast.unparse(tree)
 
 
 def _ship_tree(value: Any) -> Any:

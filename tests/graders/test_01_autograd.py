@@ -64,23 +64,6 @@ OWN_WORK = {
         "nnlite.viz:_graph",
     ],
 }
-# R13: nnlite's own versions, out of reach while the exercise is graded (nnlite.grading.ownwork).
-# _make builds every node of nnlite's graphs, so without it no nnlite operation (and none of
-# its local rules) runs; nnlite has no rel_error.
-OWN_WORK = {
-    "numerical_grad": ["nnlite.gradcheck:numerical_grad", "nnlite.gradcheck:gradcheck"],
-    "unbroadcast": ["nnlite.tensor:unbroadcast"],
-    "rules_elementwise": ["nnlite.tensor:_make"],
-    "rules_shape": ["nnlite.tensor:_make"],
-    "backward": [
-        "nnlite.tensor:Tensor.backward",
-        "nnlite.tensor:_reverse_topological_order",
-        "nnlite.tensor:_accumulate",
-        "nnlite.viz:_graph",
-    ],
-    "gradcheck": ["nnlite.gradcheck:gradcheck"],
-}
-
 HINT_CENTRAL = (
     "Use the central difference (f(x + h e_i) - f(x - h e_i)) / (2h): the forward difference "
     "(f(x + h e_i) - f(x)) / h is only accurate to O(h)."
@@ -197,9 +180,14 @@ def drive_getitem_slice(ns, x, g):
     return ns.getitem_backward(x, g, (slice(1, None), slice(None, None, 2)))
 
 
-def drive_graph(ns, scenario, x0):
-    """Build a small graph of the student's Tensor with nodes whose rules the driver supplies,
-    backpropagate with the student's backward(), and return what the scenario observes."""
+# The backward drivers carry no scenario label into the sandbox (R15: student code can read
+# its caller's frame): each scenario is its own driver; the code they share is shipped to them
+# as an argument (graph_kit).
+
+
+def graph_kit(ns):
+    """The lesson's real Tensor (nnlite.minitensor) with the student's backward(), and node
+    builders whose local rules the driver supplies, so only backward() is exercised."""
     from nnlite.minitensor import Tensor
 
     T = type("Tensor", (Tensor,), {"backward": ns["backward"]})
@@ -228,60 +216,104 @@ def drive_graph(ns, scenario, x0):
     def total(a):
         return node(a.data.sum(), (a,), lambda g: (np.ones_like(a.data) * g,))
 
-    x = T(np.array(x0, dtype=np.float64), requires_grad=True)
-    if scenario == "reuse":  # sum(x*x + x): gradient 2x + 1
-        total(add(mul(x, x), x)).backward()
-        return x.grad
-    if (
-        scenario == "diamond"
-    ):  # u = exp(x); y = sum(2*(3*u) + u) = sum(7 exp(x)), paths of 1 and 3 steps
-        u = exp(x)
-        total(add(scale(scale(u, 3.0), 2.0), u)).backward()
-        return x.grad
-    if scenario == "accumulate":  # two forward passes add up; reset; one pass
-        inner = []
-        for _ in range(2):
-            square = mul(x, x)
-            inner.append(square)
-            total(square).backward()
-        twice = np.array(x.grad, dtype=np.float64)
-        x.grad = None
-        total(mul(x, x)).backward()
-        return twice, x.grad, [n.grad is None for n in inner]
-    if scenario == "deep":  # 10,000 additions of a constant
-        one = T(np.ones_like(x.data))
-        out = x
-        for _ in range(10_000):
-            out = add(out, one)
-        total(out).backward()
-        return x.grad
-    if scenario == "nonscalar":  # backward() on a vector must refuse
-        y = scale(x, 2.0)
-        try:
-            y.backward()
-        except NotImplementedError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            return "raised", [c.__qualname__ for c in type(exc).__mro__], str(exc)
-        return "returned", [], ""
-    if scenario == "vector_seed":  # backward(grad) of y = 3x
-        y = scale(x, 3.0)
-        y.backward(np.arange(x.data.size, dtype=np.float64).reshape(x.data.shape) + 1.0)
-        return x.grad
-    if scenario == "constant":  # a leaf without requires_grad gets no gradient
-        c = T(np.full(x.data.shape, 2.0))
-        total(mul(x, c)).backward()
-        return x.grad, c.grad is None
-    if scenario == "float32":  # float32 leaves get float32 gradients
-        x32 = T(np.array(x0, dtype=np.float32), requires_grad=True)
-        total(mul(x32, x32)).backward()
-        return x32.grad.dtype.name, np.asarray(x32.grad, dtype=np.float64)
-    if scenario == "two_leaves":  # different shapes: (2, 3) * (3,) -> grads of each shape
-        w = T(np.array([0.5, -1.0, 2.0]), requires_grad=True)
-        wb = node(np.broadcast_to(w.data, x.data.shape), (w,), lambda g: (g.sum(axis=0),))
-        total(mul(x, wb)).backward()
-        return x.grad, w.grad
-    raise ValueError(scenario)
+    def leaf(x0, dtype=np.float64):
+        return T(np.array(x0, dtype=dtype), requires_grad=True)
+
+    return {"T": T, "node": node, "add": add, "mul": mul, "scale": scale, "exp": exp,
+            "total": total, "leaf": leaf}  # fmt: skip
+
+
+def drive_graph_reuse(ns, kit, x0):
+    """sum(x*x + x): gradient 2x + 1."""
+    k = kit(ns)
+    x = k["leaf"](x0)
+    k["total"](k["add"](k["mul"](x, x), x)).backward()
+    return x.grad
+
+
+def drive_graph_diamond(ns, kit, x0):
+    """u = exp(x); y = sum(2*(3*u) + u) = sum(7 exp(x)): paths of 1 and 3 steps."""
+    k = kit(ns)
+    x = k["leaf"](x0)
+    u = k["exp"](x)
+    k["total"](k["add"](k["scale"](k["scale"](u, 3.0), 2.0), u)).backward()
+    return x.grad
+
+
+def drive_graph_accumulate(ns, kit, x0):
+    """Two forward passes add up; reset; one pass."""
+    k = kit(ns)
+    x = k["leaf"](x0)
+    inner = []
+    for _ in range(2):
+        square = k["mul"](x, x)
+        inner.append(square)
+        k["total"](square).backward()
+    twice = np.array(x.grad, dtype=np.float64)
+    x.grad = None
+    k["total"](k["mul"](x, x)).backward()
+    return twice, x.grad, [n.grad is None for n in inner]
+
+
+def drive_graph_deep(ns, kit, x0):
+    """10,000 additions of a constant."""
+    k = kit(ns)
+    x = k["leaf"](x0)
+    one = k["T"](np.ones_like(x.data))
+    out = x
+    for _ in range(10_000):
+        out = k["add"](out, one)
+    k["total"](out).backward()
+    return x.grad
+
+
+def drive_graph_nonscalar(ns, kit, x0):
+    """backward() on a vector must refuse."""
+    k = kit(ns)
+    y = k["scale"](k["leaf"](x0), 2.0)
+    try:
+        y.backward()
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        return "raised", [c.__qualname__ for c in type(exc).__mro__], str(exc)
+    return "returned", [], ""
+
+
+def drive_graph_vector_seed(ns, kit, x0):
+    """backward(grad) of y = 3x."""
+    k = kit(ns)
+    x = k["leaf"](x0)
+    y = k["scale"](x, 3.0)
+    y.backward(np.arange(x.data.size, dtype=np.float64).reshape(x.data.shape) + 1.0)
+    return x.grad
+
+
+def drive_graph_constant(ns, kit, x0):
+    """A leaf without requires_grad gets no gradient."""
+    k = kit(ns)
+    x = k["leaf"](x0)
+    c = k["T"](np.full(x.data.shape, 2.0))
+    k["total"](k["mul"](x, c)).backward()
+    return x.grad, c.grad is None
+
+
+def drive_graph_float32(ns, kit, x0):
+    """float32 leaves get float32 gradients."""
+    k = kit(ns)
+    x32 = k["leaf"](x0, np.float32)
+    k["total"](k["mul"](x32, x32)).backward()
+    return x32.grad.dtype.name, np.asarray(x32.grad, dtype=np.float64)
+
+
+def drive_graph_two_leaves(ns, kit, x0):
+    """Different shapes: (2, 3) * (3,) -> gradients of each shape."""
+    k = kit(ns)
+    x = k["leaf"](x0)
+    w = k["leaf"]([0.5, -1.0, 2.0])
+    wb = k["node"](np.broadcast_to(w.data, x.data.shape), (w,), lambda g: (g.sum(axis=0),))
+    k["total"](k["mul"](x, wb)).backward()
+    return x.grad, w.grad
 
 
 # ========================================================================= 1. numerical_grad
@@ -768,7 +800,7 @@ def test_shape_rules_float32(student, reference, rng):
 def test_backward_node_reuse(student, rng):
     """y = sum(x*x + x): x is used three times, dy/dx = 2x + 1."""
     x = rng.normal(size=3)
-    assert_close(student.run(drive_graph, "reuse", x), 2 * x + 1, rtol=1e-12)
+    assert_close(student.run(drive_graph_reuse, graph_kit, x), 2 * x + 1, rtol=1e-12)
 
 
 @pytest.mark.exercise("backward")
@@ -780,7 +812,7 @@ def test_backward_node_reuse(student, rng):
 def test_backward_diamond(student, rng):
     """Two paths of different lengths from x to y meet again: dy/dx = 7 exp(x)."""
     x = rng.normal(size=2)
-    assert_close(student.run(drive_graph, "diamond", x), 7 * np.exp(x), rtol=1e-12)
+    assert_close(student.run(drive_graph_diamond, graph_kit, x), 7 * np.exp(x), rtol=1e-12)
 
 
 @pytest.mark.exercise("backward")
@@ -793,7 +825,7 @@ def test_backward_diamond(student, rng):
 def test_backward_accumulates_across_passes(student, rng):
     """Two forward passes add up; after x.grad = None one pass gives the plain gradient."""
     x = rng.normal(size=3)
-    twice, once, inner_clean = student.run(drive_graph, "accumulate", x)
+    twice, once, inner_clean = student.run(drive_graph_accumulate, graph_kit, x)
     assert_close(twice, 4 * x, rtol=1e-12, msg="after two forward passes")
     assert_close(once, 2 * x, rtol=1e-12, msg="after a reset and one pass")
     assert_true(all(inner_clean), "an intermediate node kept a .grad: only leaves get one")
@@ -807,7 +839,7 @@ def test_backward_accumulates_across_passes(student, rng):
 )
 def test_backward_deep_chain(student):
     """A chain of 10,000 additions, without RecursionError."""
-    got = student.with_timeout(30).run(drive_graph, "deep", np.array([0.5, -1.0]))
+    got = student.with_timeout(30).run(drive_graph_deep, graph_kit, np.array([0.5, -1.0]))
     assert_close(got, np.ones(2), rtol=0, atol=0)
 
 
@@ -821,7 +853,7 @@ def test_backward_deep_chain(student):
 def test_backward_nonscalar(student, rng):
     """backward() of a vector raises PyTorch's RuntimeError; backward(grad) starts from grad."""
     x = rng.normal(size=3)
-    status, types, message = student.run(drive_graph, "nonscalar", x)
+    status, types, message = student.run(drive_graph_nonscalar, graph_kit, x)
     assert_equal(status, "raised", msg="backward() of a vector output")
     assert_true("RuntimeError" in types, "backward() of a vector output must raise RuntimeError")
     assert_true(
@@ -829,7 +861,9 @@ def test_backward_nonscalar(student, rng):
         "the error message must be PyTorch's: "
         "grad can be implicitly created only for scalar outputs",
     )
-    assert_close(student.run(drive_graph, "vector_seed", x), 3 * (np.arange(3) + 1.0), rtol=1e-12)
+    assert_close(
+        student.run(drive_graph_vector_seed, graph_kit, x), 3 * (np.arange(3) + 1.0), rtol=1e-12
+    )
 
 
 @pytest.mark.exercise("backward")
@@ -840,15 +874,15 @@ def test_backward_nonscalar(student, rng):
 def test_backward_leaves_shapes_dtypes(student, rng):
     """Constants get no gradient; leaves of different shapes; float32 leaves get float32."""
     x = rng.normal(size=3)
-    grad, const_is_none = student.run(drive_graph, "constant", x)
+    grad, const_is_none = student.run(drive_graph_constant, graph_kit, x)
     assert_close(grad, np.full(3, 2.0), rtol=1e-12)
     assert_true(const_is_none is True, "a leaf with requires_grad=False must keep .grad = None")
     x2 = rng.normal(size=(2, 3))
-    gx, gw = student.run(drive_graph, "two_leaves", x2)
+    gx, gw = student.run(drive_graph_two_leaves, graph_kit, x2)
     w = np.array([0.5, -1.0, 2.0])
     assert_close(gx, np.broadcast_to(w, (2, 3)), rtol=1e-12, msg="gradient of the (2, 3) leaf")
     assert_close(gw, x2.sum(axis=0), rtol=1e-12, msg="gradient of the (3,) leaf")
-    dtype, values = student.run(drive_graph, "float32", np.array([1.5, -2.0]))
+    dtype, values = student.run(drive_graph_float32, graph_kit, np.array([1.5, -2.0]))
     assert_equal(dtype, "float32", msg="dtype of a float32 leaf's gradient")
     assert_close(values, np.array([3.0, -4.0]), rtol=1e-6)
 
