@@ -622,12 +622,19 @@ class Tensor:
         return _make(np.maximum(a, 0), (self,), "relu", lambda g: (g * (a > 0),))
 
     def clip(self, min=None, max=None) -> Tensor:  # noqa: A002 (numpy/PyTorch argument names)
-        """Clamp to [min, max]; the gradient passes where min <= x <= max."""
+        """Clamp to [min, max]; the gradient passes where min <= x <= max. The bounds are
+        constants: a tensor given as a bound gets no gradient."""
         if min is None and max is None:
             raise ValueError("clip: at least one of min and max must be given")
         a = self.data
-        lo = -np.inf if min is None else _operand(min)
-        hi = np.inf if max is None else _operand(max)
+
+        def bound(v, default):
+            if v is None:
+                return default
+            v = _operand(v.data if isinstance(v, Tensor) else v)
+            return _weak(a, v)[1] if type(v) is np.ndarray else v
+
+        lo, hi = bound(min, -np.inf), bound(max, np.inf)
         data = np.minimum(np.maximum(a, lo), hi)
         return _make(data, (self,), "clip", lambda g: (g * ((a >= lo) & (a <= hi)),))
 

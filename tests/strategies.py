@@ -86,6 +86,9 @@ NN = SimpleNamespace(
     softmax=F.softmax,
     log_softmax=F.log_softmax,
     linear=F.linear,
+    conv2d=F.conv2d,
+    max_pool2d=F.max_pool2d,
+    avg_pool2d=F.avg_pool2d,
     mse_loss=F.mse_loss,
     cross_entropy=F.cross_entropy,
     nll_loss=F.nll_loss,
@@ -141,6 +144,9 @@ def torch_namespace():
         softmax=TF.softmax,
         log_softmax=TF.log_softmax,
         linear=TF.linear,
+        conv2d=TF.conv2d,
+        max_pool2d=TF.max_pool2d,
+        avg_pool2d=TF.avg_pool2d,
         mse_loss=TF.mse_loss,
         cross_entropy=TF.cross_entropy,
         nll_loss=TF.nll_loss,
@@ -170,13 +176,15 @@ class Op:
 
     ``more(draw, shape)`` draws, for a first input of ``shape``, the shapes of the other tensor
     inputs and the keyword parameters, or returns None when the op does not apply to ``shape``.
-    ``domains`` gives the domain of each tensor input.
+    ``domains`` gives the domain of each tensor input. ``first``, if given, draws the shape of
+    the first input for an op that the usual shapes never fit (images for conv2d, pooling).
     """
 
     name: str
     fn: Callable
     domains: tuple[str, ...] = ("any",)
     more: Callable = field(default=lambda draw, shape: ((), {}))
+    first: st.SearchStrategy | None = None
 
 
 def broadcast_partner(draw, shape):
@@ -324,6 +332,30 @@ def _other_dtype(draw, shape):
     return (), {"dtype": draw(st.sampled_from([np.float32, np.float64]))}
 
 
+# (N, C, H, W) images, small enough for a full Jacobian
+IMAGES = st.tuples(*(st.integers(1, n) for n in (2, 2, 4, 4)))
+
+
+def _conv(draw, shape):
+    if len(shape) != 4 or 0 in shape:
+        return None
+    _, C, H, W = shape
+    p, s, O = draw(st.integers(0, 1)), draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    kernel = (O, C, draw(st.integers(1, H + 2 * p)), draw(st.integers(1, W + 2 * p)))
+    shapes = (kernel,) + (((O,),) if draw(st.booleans()) else ())
+    return shapes, {"stride": s, "padding": p}
+
+
+def _pool(draw, shape):
+    if len(shape) != 4 or 0 in shape:
+        return None
+    k = draw(st.integers(1, 3))
+    p = draw(st.integers(0, k // 2))
+    if k > min(shape[2:]) + 2 * p:
+        return None
+    return (), {"k": k, "stride": draw(st.sampled_from([None, 1, 2])), "padding": p}
+
+
 def _unary(name, fn, domain="any"):
     return Op(name, fn, (domain,))
 
@@ -385,6 +417,26 @@ OPS = [
     Op("pad", lambda L, x, pw, value: L.pad(x, pw, value), more=_pad),
     Op("softmax", lambda L, x, axis: L.softmax(x, axis), more=_softmax_axis),
     Op("log_softmax", lambda L, x, axis: L.log_softmax(x, axis), more=_softmax_axis),
+    Op(
+        "conv2d",
+        lambda L, x, w, *b, stride, padding: L.conv2d(x, w, *b, stride=stride, padding=padding),
+        ("any", "any", "any"),
+        _conv,
+        IMAGES,
+    ),
+    Op(
+        "max_pool2d",
+        lambda L, x, k, stride, padding: L.max_pool2d(x, k, stride, padding),
+        ("distinct",),
+        _pool,
+        IMAGES,
+    ),
+    Op(
+        "avg_pool2d",
+        lambda L, x, k, stride, padding: L.avg_pool2d(x, k, stride, padding),
+        more=_pool,
+        first=IMAGES,
+    ),
     Op("linear", lambda L, x, *wb: L.linear(x, *wb), ("any", "any", "any"), _linear),
     Op(
         "mse_loss",
@@ -410,6 +462,7 @@ OPS_BY_NAME = {op.name: op for op in OPS}
 def op_inputs(draw, op: Op, shapes=SMALL_SHAPES):
     """(shapes of all tensor inputs, params) for ``op``, the first shape drawn from
     ``shapes`` until the op applies to it."""
+    shapes = shapes if op.first is None else op.first
     first = draw(shapes)
     got = op.more(draw, first)
     while got is None:

@@ -476,6 +476,7 @@ def test_python_scalars_and_0d_tensors_do_not_promote_float32():
     assert (x32 / np.array(2.0)).dtype == f32  # a 0-d array is a 0-d tensor: float32
     assert (x32**two64).dtype == f32 and (two64**x32).dtype == f32  # torch: float32
     assert nnlite.maximum(x32, two64).dtype == f32  # torch: float32
+    assert x32.clip(min=two64).dtype == f32 and x32.clip(max=np.array(0.5)).dtype == f32
     # Both 0-d, or both with axes: the larger dtype wins, as in torch.
     assert (Tensor(np.float32(1.0)) * two64).dtype == np.float64  # torch: float64
     assert (x32 + Tensor(np.ones(3))).dtype == np.float64  # torch: float64

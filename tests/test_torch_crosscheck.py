@@ -590,6 +590,11 @@ def test_documented_differences_still_hold():
         torch.ones(3)[::-1]
     assert Tensor([1.0, 2.0, 3.0])[::-1].tolist() == [3.0, 2.0, 1.0]
 
+    m, b = torch.tensor(2.0, requires_grad=True), Tensor(2.0, requires_grad=True)
+    torch.clamp(torch.ones(3), min=m).sum().backward()
+    Tensor(np.ones(3), requires_grad=True).clip(min=b).sum().backward()
+    assert m.grad == 3 and b.grad is None  # nnlite's clip bounds are constants
+
     probs = torch.tensor([[0.0, 1.0, 0.0]])
     assert TF.cross_entropy(torch.zeros(1, 3), probs).item() > 0  # torch takes probabilities
     with pytest.raises(ValueError, match="pass class indices"):

@@ -103,17 +103,24 @@ def test_random_compositions_match_torch(data, seed, dtype):
         for step in range(data.draw(st.integers(1, 4), label="steps")):
             op = data.draw(st.sampled_from(OPS), label=f"op {step}")
             event(op.name)  # --hypothesis-show-statistics counts the ops drawn
-            got = op.more(data.draw, pool[-1].shape)
+            prev = pool[-1]
+            got = op.more(data.draw, prev.shape)
+            if got is None and op.first is not None:  # e.g. conv2d: start from a fresh image
+                prev = fresh(data.draw(op.first, label="first shape of its own"))
+                got = op.more(data.draw, prev.shape)
             if got is None:
                 continue
             shapes, params = got
-            inputs = [pool[-1]]
+            inputs = [prev]
             for shape in shapes:
                 same = [v for v in pool if v.shape == shape]
                 reuse = same and data.draw(st.booleans(), label="reuse")
                 inputs.append(same[-1] if reuse else fresh(shape))
             inputs = [_restrict(d, v) for d, v in zip(op.domains, inputs, strict=False)]
-            if op.name in ("matmul", "linear") and len({v.ours.dtype for v in inputs}) > 1:
+            if (
+                op.name in ("matmul", "linear", "conv2d")
+                and len({v.ours.dtype for v in inputs}) > 1
+            ):
                 continue  # nnlite promotes, torch raises: a documented difference
             trace.append(f"{op.name}{[v.shape for v in inputs]} {params}")
             ours, theirs = _run(op, inputs, params)
