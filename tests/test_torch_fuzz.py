@@ -28,7 +28,7 @@ TORCH = torch_namespace()
 
 LONG_RUN = "NNLITE_FUZZ_EXAMPLES" in os.environ
 FUZZ = settings(
-    max_examples=int(os.environ.get("NNLITE_FUZZ_EXAMPLES", "500")),
+    max_examples=int(os.environ.get("NNLITE_FUZZ_EXAMPLES", "1000")),
     derandomize=not LONG_RUN,
     database=None,
     deadline=None,
