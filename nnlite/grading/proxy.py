@@ -275,6 +275,28 @@ class ExerciseRunner:
 
 # ----------------------------------------------------------------------------- the proxy
 
+# How a call's sandbox died, in grader-authored words. The student's code picks the exit status
+# (os._exit(n)) and the signal (os.kill): quoted, they would carry a byte of a hidden input per
+# test, so a message names only these few kinds; the exact reason is the visible-only detail.
+_DEATHS = (
+    ("SIGXCPU", "CPU time limit exceeded (process killed by signal SIGXCPU)"),
+    ("SIGXFSZ", "output size limit exceeded (process killed by signal SIGXFSZ)"),
+    ("(SIGSEGV)", "process killed by signal 11 (SIGSEGV)"),
+    ("(SIGKILL)", "process killed by signal 9 (SIGKILL)"),
+    ("(SIGABRT)", "process killed by signal 6 (SIGABRT)"),
+    ("stopped answering", "the process stopped answering"),
+    ("sandbox process failed", "the sandbox process failed"),
+    ("exited", "the process exited during the call (sys.exit or os._exit?)"),
+)
+
+
+def death_message(reason: str) -> str:
+    """A grader-authored message for a sandbox death reason (see ``Sandbox._death_reason``)."""
+    for key, message in _DEATHS:
+        if key in reason:
+            return message
+    return "process killed by a signal"
+
 
 class TestLog:
     """What happened in one grader test besides its answers: how many answers arrived from the
@@ -423,15 +445,21 @@ class Student:
             return StudentError(f"{who} raised RecursionError (recursion too deep)")
         prog = self._runner.program
         if "NameError" in raised.types and raised.message:
+            # The name (and its cell) would be picked at run time by the exception's text, so
+            # they are the visible-only detail; the message says what kind of name it is.
             for cand, b in sorted(self._runner.selection.broken.items()):
                 if f"'{cand}'" in raised.message:
-                    return StudentError(f"{b.message()}; it defines `{cand}`, which {who} uses")
+                    return StudentError(
+                        f"{who} uses a name defined in a cell the grader could not run",
+                        detail=f"{b.message()}; it defines `{cand}`",
+                    )
             for cand in sorted(prog.skipped_names):
                 if f"'{cand}'" in raised.message:
                     return StudentError(
-                        f"{who} uses `{cand}`, which the notebook sets with a statement the grader "
+                        f"{who} uses a name that the notebook sets with a statement the grader "
                         "does not run (only imports, def, class and assignments without calls "
-                        "are run): define it inside your function or as a constant"
+                        "are run): define it inside your function or as a constant",
+                        detail=f"the name is `{cand}`",
                     )
         text = raised.message[:300]
         return StudentError(
@@ -464,7 +492,7 @@ class Student:
                 runner.timeouts += 1
                 raise StudentTimeout(f"time limit exceeded ({timeout:g} s)") from None
             if exc.kind == "died":
-                raise StudentError(exc.detail) from None
+                raise StudentError(death_message(exc.detail), detail=exc.detail) from None
             if exc.kind == "garbage":
                 if exc.detail == "too large":
                     lim = runner.limits.result_bytes >> 20

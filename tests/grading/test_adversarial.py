@@ -426,7 +426,7 @@ CASES = [
             "    return x / (np.sqrt((x * x).sum(axis=1, keepdims=True)) + EPS)"
         ),
         {NR: ERR},
-        "uses `EPS`, which the notebook sets with a statement the grader does not run",
+        "the notebook sets with a statement the grader does not run",
     ),
     Case(
         "helper_in_another_cell_and_lambda",

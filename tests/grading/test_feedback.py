@@ -411,3 +411,32 @@ def test_broken_json_reports_the_real_problem_once(graders, tmp_path):
     assert all(len(ex["causes"]) == 1 for ex in rep["exercises"])
     assert render_text(rep).count("not valid JSON") == 1
     assert json.loads(json.dumps(rep)) == rep
+
+
+def test_how_a_sandbox_died_is_told_in_a_few_fixed_words():
+    from nnlite.grading.proxy import death_message
+
+    statuses = {
+        death_message(f"the process exited (exit status {n}) during the call") for n in range(256)
+    }
+    signals = {death_message(f"process killed by signal {n}") for n in range(1, 65)}
+    assert len(statuses) == 1 and len(signals) == 1  # no byte of the student's choosing
+    assert death_message("process killed by signal 11 (SIGSEGV)") == (
+        "process killed by signal 11 (SIGSEGV)"
+    )
+    assert "CPU time" in death_message("CPU time limit exceeded (process killed by signal SIGXCPU)")
+
+
+def test_a_chosen_exit_status_is_not_in_a_hidden_message(grade):
+    rep = grade(
+        """
+        def normalize_rows(x):
+            import os
+
+            os._exit(73)
+        """
+    )
+    ex = exercise(rep, "normalize_rows")
+    assert ex["score"] == 0 and rep["grader_faults"] == []
+    assert "73" not in hidden_texts(rep)
+    assert "exit status 73" in by_name(ex)["test_visible_values"]["message"]
