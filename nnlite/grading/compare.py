@@ -315,8 +315,10 @@ def assert_equal(
     """
     if isinstance(expected, str):
         if not isinstance(got, str) or got != expected:
+            # A dtype's name is public ("float32 in, float32 out"): say which one is expected.
+            text = f"wrong dtype, expected {expected}" if kind == "dtype" else "wrong result"
             raise WrongAnswer(
-                _prefix(msg, "wrong result"), detail=f"expected {expected!r}", hint=hint, kind=kind
+                _prefix(msg, text), detail=f"expected {expected!r}", hint=hint, kind=kind
             )
         return
     if isinstance(expected, bool | np.bool_):

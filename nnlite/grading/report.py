@@ -393,6 +393,7 @@ def _csv_safe(text: str) -> str:
 
 
 _SYMBOL = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⏱", "missing": "?"}
+_CAUSE_SYMBOL = {"error": "!", "blocked": "!", "grader": "!", "timeout": "⏱", "missing": "?"}
 
 
 def render_text(report: dict[str, Any], *, color: bool = False, verbose: bool = False) -> str:
@@ -429,7 +430,7 @@ def render_text(report: dict[str, Any], *, color: bool = False, verbose: bool = 
             for cause in causes:
                 if cause["message"] == report.get("error"):
                     continue  # the notebook-level error, already said once above
-                sym = "✗" if cause["kind"] not in ("error", "blocked", "timeout") else "!"
+                sym = _CAUSE_SYMBOL.get(cause["kind"], "✗")
                 lines.append(f"    {sym} {cause['message']}")
                 n = len(cause["tests"])
                 where = cause["tests"][0] if n == 1 else f"{n} tests"

@@ -440,3 +440,14 @@ def test_a_chosen_exit_status_is_not_in_a_hidden_message(grade):
     assert ex["score"] == 0 and rep["grader_faults"] == []
     assert "73" not in hidden_texts(rep)
     assert "exit status 73" in by_name(ex)["test_visible_values"]["message"]
+
+
+def test_a_dtype_compared_by_name_says_which_dtype():
+    from nnlite.grading import assert_equal
+
+    with pytest.raises(WrongAnswer) as info:
+        assert_equal("float64", "float32", msg="dtype of the result", kind="dtype")
+    assert info.value.message == "dtype of the result: wrong dtype, expected float32"
+    with pytest.raises(WrongAnswer) as info:
+        assert_equal("KeyError", "ValueError")
+    assert info.value.message == "wrong result"
