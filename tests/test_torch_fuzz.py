@@ -134,8 +134,12 @@ def test_random_compositions_match_torch(data, seed, dtype):
                 dtype = np.float32
             _close(ours.data, theirs.detach().numpy(), f"{where}: forward", dtype)
             if not np.isfinite(ours.data).all():
-                # NaN gradients follow different conventions (see nnlite/tensor.py): stop
-                # before the value that would carry them.
+                # NaN gradients follow different conventions (docs/differences_from_pytorch.md):
+                # stop before the value that would carry them.
+                break
+            if op.name == "std" and (np.abs(ours.data) < 1e-3).any():
+                # std's slope 1/std is ill-conditioned near 0: for a slice that is constant up
+                # to rounding, each library's rounding decides the gradient. Stop before it.
                 break
             pool.append(Pair(ours, theirs))
 
