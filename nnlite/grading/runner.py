@@ -169,6 +169,9 @@ def grade_notebook(
         "no:randomly",
         "-p",
         "no:xdist",
+        # Nor the repository's own addopts (they run the test suite in parallel with xdist).
+        "-o",
+        "addopts=",
         "-p",
         "no:cov",
         "-p",
