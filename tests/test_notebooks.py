@@ -53,15 +53,11 @@ def _rel(path: Path) -> str:
     return path.relative_to(REPO).as_posix()
 
 
-def notebook_group(path: Path) -> str:
-    """The xdist group of the tests that read one executed notebook (tests/conftest.py)."""
-    return f"notebook-{path.parent.name}-{path.stem}"
-
-
 def _params(paths: list[Path], gaps: dict[str, str] | None = None) -> list:
+    """One parameter per notebook; a known Run-All gap is a strict xfail."""
     out = []
     for p in paths:
-        marks = [pytest.mark.xdist_group(notebook_group(p))]
+        marks = []
         if gaps and p.stem in gaps:
             marks.append(pytest.mark.xfail(strict=True, reason=gaps[p.stem]))
         out.append(pytest.param(p, id=_rel(p), marks=marks))
