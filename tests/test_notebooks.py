@@ -163,3 +163,33 @@ def test_whole_course_within_budget(executed_notebook):
     total = sum(times.values())
     print("execution times: " + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(times.items())))
     assert total <= COURSE_BUDGET_S, f"the course took {total:.0f} s; the budget is 10 min"
+
+
+def test_run_all_rules_on_a_small_executed_lesson():
+    """The two Run-All rules on a hand-made executed lesson: first error, notice per exercise."""
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    def cell(source, text=""):
+        return new_code_cell(source, outputs=[new_output("stream", name="stdout", text=text)])
+
+    def stub(name):
+        message = f"{name}: replace this line with your code"
+        return f'def {name}():\n    raise NotImplementedError("{message}")'
+
+    notice = 'Using nnlite\'s version of `{}`: yours is missing (exercise "{}").\n'
+    nb = new_notebook(
+        cells=[
+            new_code_cell(stub("f")),
+            new_code_cell(stub("g")),
+            new_code_cell(stub("h")),
+            cell("check('f', f)", "✗ f: not implemented yet\n'f' is not implemented yet.\n"),
+            cell("g2 = check.use('g', g, fallback=G)", notice.format("g", "g")),
+            cell("h2 = check.use('hh', h, fallback=H)", notice.format("h", "hh")),
+        ]
+    )
+    assert missing_fallback_notices(nb) == ["h"]
+    assert _first_error(nb) is None
+    nb.cells[5].outputs.append(
+        new_output("error", ename="NotImplementedError", evalue="h: ...", traceback=[])
+    )
+    assert _first_error(nb) == "cell 5: NotImplementedError: h: ..."
