@@ -8,15 +8,20 @@ bad command-line usage.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
 import json
 import os
 import select
 import signal
+import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from nnlite.grading.notebook import file_kind
 
 USAGE_EXAMPLES = """examples:
   python -m nnlite grade lessons/01_autograd.ipynb
@@ -64,26 +69,143 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def find_notebooks(paths: list[str]) -> list[tuple[Path, Path | None]]:
-    """(notebook, batch root) pairs; folders are searched recursively, checkpoints skipped."""
-    out: list[tuple[Path, Path | None]] = []
+@dataclasses.dataclass
+class Found:
+    """What a command line names: notebooks to grade and what was skipped, with reasons."""
+
+    notebooks: list[tuple[Path, Path | None]]  # (notebook, batch folder or None)
+    skipped: list[tuple[Path, Path | None, str]]  # (path, batch folder, reason)
+    hidden: list[tuple[Path, int]]  # hidden folders (.name) holding notebooks, and how many
+
+
+def _is_notebook_name(name: str) -> bool:
+    return name.lower().endswith(".ipynb")
+
+
+def _count_notebooks(folder: str, cap: int = 10_000) -> int:
+    """Notebook files below ``folder`` (links not followed; stops counting at ``cap``)."""
+    n = 0
+    for _, _, files in os.walk(folder):
+        n += sum(1 for f in files if _is_notebook_name(f))
+        if n >= cap:
+            break
+    return n
+
+
+def find_notebooks(paths: list[str]) -> Found:
+    """Notebooks named on the command line; folders are searched recursively.
+
+    Only regular files are graded: a symbolic link, FIFO, socket or device named ``*.ipynb`` is
+    never opened and is listed in ``skipped``; symbolic links to folders are not followed.
+    Hidden folders (``.name``, e.g. ``.ipynb_checkpoints``) and hidden files are not graded and
+    are listed too, so that nothing is left out silently. A notebook named explicitly may be a
+    link to a regular file (the instructor chose it).
+    """
+    found = Found([], [], [])
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
-            found = []
-            for dirpath, dirnames, filenames in os.walk(p):
-                dirnames[:] = sorted(
-                    d for d in dirnames if not d.startswith(".") and d != "__pycache__"
-                )
-                for f in sorted(filenames):
-                    if f.lower().endswith(".ipynb") and not f.startswith("."):
-                        found.append(Path(dirpath) / f)
-            out.extend((f, p) for f in sorted(found))
-        elif p.exists():
-            out.append((p, None))
+        try:
+            st = p.stat()
+        except OSError:
+            raise FileNotFoundError(raw) from None
+        if stat.S_ISDIR(st.st_mode):
+            _walk_batch(p, found)
+        elif stat.S_ISREG(st.st_mode):
+            found.notebooks.append((p, None))
         else:
-            raise FileNotFoundError(raw)
+            found.skipped.append((p, None, f"{file_kind(st.st_mode)}, not a regular file"))
+    return found
+
+
+def _walk_batch(root: Path, found: Found) -> None:
+    batch = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        keep = []
+        for d in sorted(dirnames):
+            full = Path(dirpath) / d
+            if full.is_symlink():
+                if _is_notebook_name(d) or _count_notebooks(str(full), 1):
+                    found.skipped.append((full, root, "a symbolic link to a folder: not followed"))
+            elif d.startswith(".") or d == "__pycache__":
+                n = _count_notebooks(str(full))
+                if n:
+                    found.hidden.append((full, n))
+            else:
+                keep.append(d)
+        dirnames[:] = keep
+        for f in sorted(filenames):
+            if not _is_notebook_name(f):
+                continue
+            full = Path(dirpath) / f
+            try:
+                mode = full.lstat().st_mode
+            except OSError:
+                continue
+            if not stat.S_ISREG(mode):
+                reason = f"{file_kind(mode)}, not a regular file: only regular files are graded"
+                found.skipped.append((full, root, reason))
+            elif f.startswith("."):
+                found.skipped.append((full, root, "a hidden file (its name starts with '.')"))
+            else:
+                batch.append(full)
+    found.notebooks.extend((f, root) for f in sorted(batch))
+
+
+def batch_lesson(root: Path, notebooks: list[Path], known: list[str]) -> tuple[str | None, str]:
+    """The lesson of a folder of submissions, and how it was found (for the terminal).
+
+    From the folder's own name (``01_autograd/``), else the lesson most of the notebooks' file
+    names give, else the lesson most of their metadata give. Every notebook of the folder is
+    then graded as that lesson, whatever its own name or metadata say (a lesson-02 notebook
+    saved as ``01_autograd-x.ipynb`` is graded as lesson 01, and its report says so).
+    """
+    from collections import Counter
+
+    from nnlite.grading.notebook import lesson_from_filename, read_notebook
+
+    by_folder = lesson_from_filename(root.resolve().name, known)
+    if by_folder:
+        return by_folder, "from the folder's name"
+    for what, lessons in (
+        ("file names", lambda: [lesson_from_filename(str(p), known) for p in notebooks]),
+        ("metadata", lambda: [read_notebook(p).lesson for p in notebooks]),
+    ):
+        counts = Counter(x for x in lessons() if x in known).most_common(2)
+        if counts and (len(counts) == 1 or counts[0][1] > counts[1][1]):
+            return counts[0][0], f"from {counts[0][1]} of {len(notebooks)} notebooks' {what}"
+    return None, "cannot tell from the folder's name, file names or metadata"
+
+
+def report_names(labels: list[str]) -> list[str]:
+    """Distinct file names (no extension) for the reports of these notebooks.
+
+    ``labels`` are the notebooks' paths relative to their batch folder (``alice/01.ipynb``).
+    Each is escaped reversibly (``%XX`` for every byte outside ``[A-Za-z0-9_-]``, and for a
+    ``.`` in first place), so ``alice./01_autograd`` and ``01_autograd-alice`` or ``bob_x`` and
+    ``bob/x`` stay apart; a name too long keeps a prefix and a hash of the whole label; a name
+    equal to an earlier one but for letter case (or after shortening) gets ``~2``, ``~3``...
+    """
+    out: list[str] = []
+    used: set[str] = set()
+    for label in labels:
+        if _is_notebook_name(label):
+            label = label[: -len(".ipynb")]
+        raw = label.encode("utf-8", "surrogateescape")
+        name = "".join(chr(b) if b in _SAFE_BYTES else f"%{b:02X}" for b in raw)
+        if name.startswith("."):
+            name = "%2E" + name[1:]
+        if len(name) > 120:
+            name = name[:100] + "~" + hashlib.sha256(raw).hexdigest()[:16]
+        base, k = name, 1
+        while name.casefold() in used:
+            k += 1
+            name = f"{base}~{k}"
+        used.add(name.casefold())
+        out.append(name)
     return out
+
+
+_SAFE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
 def _limits(args: argparse.Namespace):
@@ -128,7 +250,7 @@ def _worker_main(args: argparse.Namespace) -> int:
         try:
             rep = grade_notebook(
                 job["path"],
-                lesson=args.lesson,
+                lesson=job.get("lesson") or args.lesson,
                 graders_dir=args.graders,
                 isolation=args.isolation,
                 limits=_limits(args),
@@ -279,14 +401,18 @@ def main(argv: list[str] | None = None) -> int:
     from nnlite.grading.sandbox import kill_all
 
     try:
-        notebooks = find_notebooks(args.paths)
+        found = find_notebooks(args.paths)
     except FileNotFoundError as exc:
         print(f"nnlite grade: no such file or folder: {exc}", file=sys.stderr)
         return 2
-    if not notebooks:
-        print("nnlite grade: no notebooks (.ipynb) found", file=sys.stderr)
+    for path, n in found.hidden:
+        print(_printable(f"not graded: {n} notebook(s) in the hidden folder {path}"))
+    for path, _, reason in found.skipped:
+        print(_printable(f"not graded: {path}: {reason}"))
+    if not found.notebooks:
+        print("nnlite grade: no notebooks (.ipynb) to grade", file=sys.stderr)
         return 2
-    if len(notebooks) > 1 and (args.json or args.gradescope):
+    if len(found.notebooks) > 1 and (args.json or args.gradescope):
         print(
             "nnlite grade: --json/--gradescope take one notebook; use --out DIR for several",
             file=sys.stderr,
@@ -303,6 +429,22 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    # A folder is a batch for one lesson: every notebook in it is graded as that lesson.
+    lessons: dict[Path, str] = {}
+    for root in dict.fromkeys(r for _, r in found.notebooks if r is not None):
+        if args.lesson:
+            lessons[root] = args.lesson
+            continue
+        members = [nb for nb, r in found.notebooks if r == root]
+        lesson, how = batch_lesson(root, members, known)
+        if lesson is None:
+            print(
+                _printable(f"nnlite grade: which lesson does {root} hold? {how}; pass --lesson"),
+                file=sys.stderr,
+            )
+            return 2
+        lessons[root] = lesson
+        print(_printable(f"grading {root} as lesson {lesson} ({how}; --lesson chooses)"))
     color = args.color == "always" or (
         args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     )
@@ -315,18 +457,26 @@ def main(argv: list[str] | None = None) -> int:
         from nnlite.grading.notebook import lesson_from_filename
 
         jobs = []
-        seen: dict[str, int] = {}
-        for i, (nb, root) in enumerate(notebooks):
-            lesson = args.lesson or lesson_from_filename(str(nb), known)
-            sid = student_id(nb, lesson, root)
-            if sid in seen:
-                seen[sid] += 1
-                sid = f"{sid}-{seen[sid]}"
+        used: set[str] = set()
+        labels: list[str] = []  # per report: the notebook's path within its batch
+        entries = [(nb, root, None) for nb, root in found.notebooks]
+        entries += [(path, root, why) for path, root, why in found.skipped if root is not None]
+        skipped_reports = []
+        for i, (nb, root, why) in enumerate(entries):
+            lesson = lessons.get(root) if root is not None else args.lesson
+            sid = _unique(
+                student_id(nb, lesson or lesson_from_filename(str(nb), known), root), used
+            )
+            labels.append(nb.relative_to(root).as_posix() if root is not None else nb.name)
+            if why is None:
+                jobs.append({"i": i, "path": str(nb), "student": sid, "lesson": lesson})
             else:
-                seen[sid] = 1
-            jobs.append({"i": i, "path": str(nb), "student": sid})
+                rep = _fault_report(str(nb), sid, "")
+                rep["grader_faults"], rep["lesson"] = [], lesson
+                rep["error"] = f"not graded: {why}"
+                skipped_reports.append(rep)
 
-        single = len(jobs) == 1
+        single = len(jobs) == 1 and not skipped_reports
 
         def progress(rep: dict) -> None:
             if single and not args.quiet:
@@ -348,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     rep = grade_notebook(
                         job["path"],
-                        lesson=args.lesson,
+                        lesson=job["lesson"],
                         graders_dir=graders,
                         isolation=args.isolation,
                         limits=_limits(args),
@@ -360,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
                     rep = _fault_report(job["path"], job["student"], f"{type(exc).__name__}: {exc}")
                 reports.append(rep)
                 progress(rep)
+        reports += skipped_reports
         if args.json:
             atomic_write(args.json, to_json(reports[0]))
         if args.gradescope:
@@ -367,14 +518,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.csv:
             atomic_write(args.csv, gradebook_csv(reports))
         if args.out:
-            for rep in reports:
-                name = _safe_filename(rep["student"])
+            for rep, name in zip(reports, report_names(labels), strict=True):
                 atomic_write(Path(args.out) / f"{name}.json", to_json(rep))
                 atomic_write(Path(args.out) / f"{name}.txt", render_text(rep))
         if not single:
-            total = len(reports)
-            bad = sum(1 for r in reports if r.get("error"))
-            print(f"graded {total} notebook(s); {bad} could not be read or graded")
+            total = len(jobs)
+            bad = sum(1 for r in reports[:total] if r.get("error"))
+            line = f"graded {total} notebook(s); {bad} could not be read or graded"
+            skipped = len(skipped_reports) + sum(n for _, n in found.hidden)
+            if skipped:
+                line += f"; {skipped} not graded (listed above)"
+            print(line)
         faults = [f for r in reports for f in r.get("grader_faults", [])]
         if faults:
             print(f"nnlite grade: {len(faults)} grader fault(s); see the reports", file=sys.stderr)
@@ -388,9 +542,14 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, old)
 
 
-def _safe_filename(name: str) -> str:
-    out = "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in name).strip(".")
-    return out[:100] or "student"
+def _unique(sid: str, used: set[str]) -> str:
+    """``sid``, or ``sid-2``, ``sid-3``... : the first not in ``used`` (then added to it)."""
+    base, k = sid, 1
+    while sid in used:
+        k += 1
+        sid = f"{base}-{k}"
+    used.add(sid)
+    return sid
 
 
 if __name__ == "__main__":

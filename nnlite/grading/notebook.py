@@ -20,7 +20,9 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -92,14 +94,20 @@ def read_notebook(path: str | Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Note
     path = Path(path)
     nb = Notebook(path=str(path), cells=[], lesson=None)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            mib = 1024 * 1024
-            nb.error = (
-                f"the notebook is too large ({size // mib} MiB; limit {max_bytes // mib} MiB)"
-            )
-            return nb
-        with open(path, "rb") as f:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; only regular files are read.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with open(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                nb.error = f"not a regular file ({file_kind(st.st_mode)}): not read"
+                return nb
+            size = st.st_size
+            if size > max_bytes:
+                mib = 1024 * 1024
+                nb.error = (
+                    f"the notebook is too large ({size // mib} MiB; limit {max_bytes // mib} MiB)"
+                )
+                return nb
             data = f.read(max_bytes + 1)
     except OSError as exc:
         nb.error = f"cannot read the notebook file ({type(exc).__name__})"
@@ -162,6 +170,21 @@ def read_notebook(path: str | Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Note
     except AttributeError:
         pass
     return nb
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words (for "skipped" messages)."""
+    for test, name in (
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISDIR, "a folder"),
+    ):
+        if test(mode):
+            return name
+    return "a regular file" if stat.S_ISREG(mode) else "a special file"
 
 
 def _kib(n: int) -> str:

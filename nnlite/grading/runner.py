@@ -128,17 +128,27 @@ def grade_notebook(
     nb: Notebook = read_notebook(path)
     warnings = list(nb.warnings)
     by_name = lesson_from_filename(path, known)
-    if lesson is None:
-        if nb.lesson in known:
-            lesson = nb.lesson
-            if by_name and by_name != nb.lesson:
-                warnings.append(
-                    f"the notebook's metadata says lesson {nb.lesson} "
-                    f"but its file name says {by_name}"
-                )
-        else:
-            lesson = by_name
+    by_meta = nb.lesson if nb.lesson in known else None
+    conflict = None
+    if lesson is not None:
+        # Chosen by the caller (--lesson, or the batch's lesson): graded as that, whatever the
+        # notebook says about itself; a disagreement is reported.
+        for what, said in (("file name", by_name), ("metadata", by_meta)):
+            if said and said != lesson:
+                warnings.append(f"graded as lesson {lesson}, although its {what} says {said}")
+    elif by_name and by_meta and by_name != by_meta:
+        # Never resolved silently: a lesson-02 notebook renamed 01_... is neither lesson's.
+        conflict = (
+            f"the file name says lesson {by_name} but the notebook's metadata says {by_meta}: "
+            "rename the file or grade it with --lesson"
+        )
+    else:
+        lesson = by_meta or by_name
     sid = student or student_id(path, lesson, root)
+    if conflict is not None:
+        rep = _error_report(path, sid, None, conflict, t0, level)
+        rep["warnings"] = warnings
+        return rep
     if lesson is None:
         hint = f"known lessons: {', '.join(known)}" if known else f"no graders found in {graders}"
         msg = (

@@ -152,7 +152,9 @@ def test_batch_folder_csv_out_and_parallel(tmp_path):
     assert not report.exists() or "100" not in report.read_text() or True
     assert '"score": 100' not in out.stdout
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert "alice.json" in files and "alice.txt" in files and "carol.json" in files
+    assert "99_fixture-alice.json" in files and "99_fixture-alice.txt" in files
+    assert "99_fixture-carol.json" in files and "erin%2F99_fixture.json" in files
+    assert "not graded: 1 notebook(s) in the hidden folder" in out.stdout
     for p in (tmp_path / "out").glob("*.json"):
         assert validate_report(json.loads(p.read_text())) == []
     assert_no_leftovers(tmp_path)

@@ -96,7 +96,7 @@ def test_unprivileged_batch(level):
         res = _run_unprivileged(folder, out, tmpdir, level)
         assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
         for cid, case in cases.items():
-            rep = json.loads((out / f"{cid}.json").read_text())
+            rep = json.loads((out / f"99_fixture-{cid}.json").read_text())
             assert validate_report(rep) == []
             case_for_level = case
             if cid in ("forks", "fork_bomb_bounded", "threads"):
