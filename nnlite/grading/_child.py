@@ -66,8 +66,13 @@ def _setup_namespaces(cfg):
     root = cfg["root"]
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
-    # Scratch first: a bind below /tmp (a repository or venv cloned there) goes on top of it.
-    _bind(root, cfg["scratch"], writable=True, target="/tmp")
+    # Scratch first (a bind below /tmp, a repository or venv cloned there, goes on top of it):
+    # a tmpfs of bounded size and inode count, gone with the namespace.
+    os.makedirs(root + "/tmp", exist_ok=True)
+    opts = (
+        f"size={cfg['disk']},nr_inodes={cfg['inodes']},mode=700,uid={cfg['uid']},gid={cfg['uid']}"
+    )
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts)
     for link, target in cfg["symlinks"]:
         os.makedirs(os.path.dirname(root + link), exist_ok=True)
         os.symlink(target, root + link)
@@ -202,6 +207,98 @@ def _landlock(cfg, abi):
     if libc.syscall(restrict, rfd, 0) != 0:
         raise OSError(ctypes.get_errno(), "landlock_restrict_self")
     os.close(rfd)
+
+
+# seccomp (x86_64): a deny-list filter installed before any student code runs. It closes what
+# the other layers leave open for an unprivileged sandbox: signals to other processes (kill(-1)
+# would hit the grader at the process level), ptrace and process_vm_*, sockets of every family
+# (Landlock does not cover connect() to a UNIX socket file), io_uring (it can do both
+# asynchronously), System V IPC (shared between sandboxes without an IPC namespace), changes
+# of file metadata (mode, owner, times, xattrs: not covered by Landlock), and administrative
+# calls. At the process level it also denies every call that writes the file
+# system, since nothing else keeps the child out of the grading user's files there.
+_AUDIT_ARCH_X86_64 = 0xC000003E
+# fmt: off
+_DENY_X86_64 = (
+    101, 310, 311, 312, 440,  # ptrace, process_vm_readv/writev, kcmp, process_madvise
+    424, 434, 438,  # pidfd_send_signal, pidfd_open, pidfd_getfd
+    41, 53,  # socket, socketpair
+    425, 426, 427,  # io_uring_*
+    29, 30, 31, 67, 64, 65, 66, 220, 68, 69, 70, 71,  # shm*, sem*, msg*
+    240, 241, 242, 243, 244, 245,  # mq_*
+    165, 166, 155, 161, 272, 308,  # mount, umount2, pivot_root, chroot, unshare, setns
+    428, 429, 430, 431, 432, 433, 442,  # the new mount API
+    321, 298, 323, 248, 249, 250,  # bpf, perf_event_open, userfaultfd, keys
+    303, 304, 175, 313, 176, 246, 320,  # file handles, modules, kexec
+    169, 167, 168, 163, 179,  # reboot, swapon/off, acct, quotactl
+    172, 173, 170, 171, 164, 227, 159, 305, 103, 153, 300,  # iopl ... fanotify_init
+    # File metadata, which Landlock does not cover (chmod 000 of a folder, chmod of ~/.ssh):
+    90, 91, 268, 452, 92, 93, 94, 260,  # chmod*, chown*
+    132, 235, 280, 261,  # utime*
+    188, 189, 190, 197, 198, 199, 463, 466,  # *setxattr*, *removexattr*
+)
+_WRITES_X86_64 = (
+    437, 85, 83, 258, 82, 264, 316,  # openat2, creat, mkdir*, rename*
+    87, 263, 84, 86, 265, 88, 266,  # unlink*, rmdir, link*, symlink*
+    76, 133, 259,  # truncate, mknod*
+)
+# fmt: on
+_SYS_KILL, _SYS_TKILL, _SYS_TGKILL, _SYS_SIGQUEUE, _SYS_TGSIGQUEUE = 62, 200, 234, 129, 297
+_SYS_OPEN, _SYS_OPENAT = 2, 257
+_O_WRITE_FLAGS = 0o1 | 0o2 | 0o100 | 0o1000  # O_WRONLY O_RDWR O_CREAT O_TRUNC
+
+
+def _seccomp_program(pid, no_writes):
+    """The filter as (code, jt, jf, k) tuples: deny-listed calls fail with EPERM."""
+    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    allow, eperm = 0x7FFF0000, 0x00050000 | 1
+
+    def arg(i):
+        return 16 + 8 * i  # low 32 bits of seccomp_data.args[i] (little-endian)
+
+    prog = [(ld, 0, 0, 4), (jeq, 1, 0, _AUDIT_ARCH_X86_64), (ret, 0, 0, eperm), (ld, 0, 0, 0)]
+    prog += [(jge, 0, 1, 0x40000000), (ret, 0, 0, eperm)]  # the x32 ABI
+    deny = _DENY_X86_64 + (_WRITES_X86_64 if no_writes else ())
+    for nr in deny:
+        prog += [(jeq, 0, 1, nr), (ret, 0, 0, eperm)]
+    # Signals: only to itself (its pid, or 0 = its own process group, which holds only it).
+    for nr, zero_ok in ((_SYS_KILL, True), (_SYS_SIGQUEUE, False), (_SYS_TGKILL, False),
+                        (_SYS_TGSIGQUEUE, False), (_SYS_TKILL, False)):  # fmt: skip
+        prog += [(jeq, 0, 5, nr), (ld, 0, 0, arg(0)), (jeq, 2, 0, pid)]
+        prog += [(jeq, 1, 0, 0) if zero_ok else (jeq, 1, 0, pid), (ret, 0, 0, eperm)]
+        prog += [(ret, 0, 0, allow)]
+    if no_writes:
+        for nr, flags in ((_SYS_OPEN, 1), (_SYS_OPENAT, 2)):
+            prog += [(jeq, 0, 4, nr), (ld, 0, 0, arg(flags)), (jset, 0, 1, _O_WRITE_FLAGS)]
+            prog += [(ret, 0, 0, eperm), (ret, 0, 0, allow)]
+    prog.append((ret, 0, 0, allow))
+    return prog
+
+
+def seccomp_supported():
+    return os.uname().machine == "x86_64"
+
+
+def _seccomp(no_writes):
+    """Install the filter (no_new_privs must be set). Inherited by nothing: no forks."""
+
+    class Filter(ctypes.Structure):
+        _fields_ = [
+            ("code", ctypes.c_uint16),
+            ("jt", ctypes.c_uint8),
+            ("jf", ctypes.c_uint8),
+            ("k", ctypes.c_uint32),
+        ]
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
+
+    ins = _seccomp_program(os.getpid(), no_writes)
+    arr = (Filter * len(ins))(*[Filter(*i) for i in ins])
+    prog = Prog(len(ins), arr)
+    PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+    if _lib().prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP)")
 
 
 # ----------------------------------------------------------------------------- the server
@@ -417,7 +514,7 @@ def main():
     features = []
     if cfg["mode"] == "namespaces":
         _setup_namespaces(cfg)
-        features += ["pid-ns", "mount-ns", "net-ns", "minimal-root"]
+        features += ["pid-ns", "mount-ns", "net-ns", "ipc-ns", "minimal-root", "scratch-tmpfs"]
     _set_limits(cfg)
     features.append("rlimits")
     if cfg["mode"] == "namespaces":
@@ -429,6 +526,9 @@ def main():
         features.append(f"landlock-abi{abi}")
     else:
         _no_new_privs()
+    if cfg.get("seccomp") and seccomp_supported():
+        _seccomp(cfg["seccomp"] == "no-writes")
+        features.append("seccomp" + ("-no-writes" if cfg["seccomp"] == "no-writes" else ""))
     # First on sys.path: nnlite's copy wins over any installed nnlite.
     for path in reversed(cfg["syspath"]):
         sys.path.insert(0, path)

@@ -58,6 +58,9 @@ from nnlite.grading.ownwork import package_copy, write_copy
 CHILD_SCRIPT = Path(__file__).with_name("_child.py")
 SANDBOX_UID = 65534
 LEVELS = ("namespaces", "landlock", "process")
+# PID, mount, network and System V IPC namespaces (the child's shared memory, semaphores and
+# message queues vanish with it and are invisible to other sandboxes).
+_UNSHARE_FLAGS = ("--fork", "--pid", "--mount", "--net", "--ipc", "--kill-child")
 TMP_PREFIX = "nnlite-grade-"
 
 
@@ -71,6 +74,8 @@ class Limits:
     cpu: int = 120  # RLIMIT_CPU, seconds over the child's whole life
     address_space: int = 4 << 30  # RLIMIT_AS, bytes
     file_size: int = 8 << 20  # RLIMIT_FSIZE, bytes (also caps the stdout/stderr log)
+    disk: int = 64 << 20  # all files in the scratch directory together, bytes
+    inodes: int = 4096  # files and folders in the scratch directory
     open_files: int = 64  # RLIMIT_NOFILE
     result_bytes: int = 64 << 20  # largest answer accepted back over the channel
     max_timeouts: int = 2  # after this many timeouts, an exercise's other tests are not run
@@ -103,7 +108,7 @@ def _namespaces_available() -> bool:
         return False
     try:
         r = subprocess.run(
-            [unshare, "--fork", "--pid", "--mount", "--net", "--kill-child", "--", "/bin/true"],
+            [unshare, *_UNSHARE_FLAGS, "--", "/bin/true"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -286,6 +291,9 @@ class Sandbox:
         self.load_errors: list[dict[str, Any]] = []
         self.proc: subprocess.Popen | None = None
         self._ready = False
+        self._disk_reason = ""
+        self._next_disk_check = 0.0
+        self._init_pid: int | None = None
         self._closed = False
         _sweep_stale_workdirs()
         self.workdir = tempfile.mkdtemp(prefix=TMP_PREFIX)
@@ -366,6 +374,10 @@ class Sandbox:
             "landlock": self.level in ("namespaces", "landlock"),
             "landlock_read": read_paths,
             "landlock_write": ["/tmp"] if ns else [str(scratch)],
+            "disk": int(lim.disk),
+            "inodes": int(lim.inodes),
+            # Without Landlock nothing else keeps the child out of the user's files.
+            "seccomp": "no-writes" if self.level == "process" else "deny",
             "limits": {
                 "cpu": int(lim.cpu),
                 "as": int(lim.address_space),
@@ -377,7 +389,7 @@ class Sandbox:
         argv = [sys.executable, "-s", "-P", "-B", str(CHILD_SCRIPT), json.dumps(cfg)]
         if ns:
             unshare = shutil.which("unshare") or "/usr/bin/unshare"
-            argv = [unshare, "--fork", "--pid", "--mount", "--net", "--kill-child", "--", *argv]
+            argv = [unshare, *_UNSHARE_FLAGS, "--", *argv]
         env = _minimal_env("/tmp" if ns else str(scratch))
         try:
             self.proc = subprocess.Popen(
@@ -454,7 +466,11 @@ class Sandbox:
                     pass
         if self.proc is not None:
             self._kill()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+            if self.level != "namespaces":
+                # Without an IPC namespace: segments it created outlive it (seccomp denies
+                # creating them on x86_64; this covers the other architectures).
+                _remove_shm_created_by(self.proc.pid)
+        _force_rmtree(self.workdir)
 
     def _kill(self) -> None:
         proc = self.proc
@@ -483,6 +499,8 @@ class Sandbox:
                 pass
 
     def _death_reason(self) -> str:
+        if self._disk_reason:
+            return self._disk_reason
         proc = self.proc
         assert proc is not None
         try:
@@ -517,7 +535,8 @@ class Sandbox:
             left = deadline - time.monotonic()
             if left <= 0:
                 self._fail("timeout", "")
-            w = _wait(self._wfd, select.POLLOUT, min(left, 1.0))
+            w = _wait(self._wfd, select.POLLOUT, min(left, 0.1))
+            self._check_disk()
             if not w:
                 if self.proc is not None and self.proc.poll() is not None:
                     self._fail("died", "")
@@ -538,7 +557,8 @@ class Sandbox:
             left = deadline - time.monotonic()
             if left <= 0:
                 self._fail("timeout", "")
-            r = _wait(self._rfd, select.POLLIN, min(left, 1.0))
+            r = _wait(self._rfd, select.POLLIN, min(left, 0.1))
+            self._check_disk()
             if not r:
                 continue
             chunk = os.read(self._rfd, min(n, 1 << 20))
@@ -559,7 +579,48 @@ class Sandbox:
             blobs = [self._read(n, deadline, total) for n in lengths]
         except wire.WireError as exc:
             self._fail("garbage", exc.reason)
+        self._check_disk(now=True)  # an answer given after filling the disk does not count
         return header, blobs
+
+    # -- disk ------------------------------------------------------------------------------
+
+    def _check_disk(self, now: bool = False) -> None:
+        """Kill the child once its scratch files exceed the budget (checked every 0.1 s while
+        waiting for it, and after each answer); the reason becomes the call's failure."""
+        t = time.monotonic()
+        if not now and t < self._next_disk_check:
+            return
+        self._next_disk_check = t + 0.1
+        reason = self._disk_usage_problem()
+        if reason:
+            self._disk_reason = reason
+            self._fail("died", "")
+
+    def _disk_usage_problem(self) -> str:
+        lim = self.limits
+        mib = f"{lim.disk / (1 << 20):g} MiB"
+        if self.level == "namespaces":
+            # The scratch tmpfs is bounded by the kernel; full means the budget was reached.
+            if self._init_pid is None and self.proc is not None:
+                kids = _children(self.proc.pid)
+                self._init_pid = kids[0] if kids else None
+            if self._init_pid is None:
+                return ""
+            try:
+                st = os.statvfs(f"/proc/{self._init_pid}/root/tmp")
+            except OSError:
+                return ""
+            if st.f_bfree == 0:
+                return f"disk limit exceeded: the sandbox's files filled its {mib} of scratch space"
+            if st.f_ffree == 0:
+                return f"disk limit exceeded: the sandbox created more than {lim.inodes} files"
+            return ""
+        used, count = _tree_usage(Path(self.workdir) / "scratch", lim.inodes + 1)
+        if count > lim.inodes:
+            return f"disk limit exceeded: the sandbox created more than {lim.inodes} files"
+        if used > lim.disk:
+            return f"disk limit exceeded: the sandbox wrote more than {mib} of files"
+        return ""
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -578,9 +639,11 @@ class Sandbox:
 try:
     import ctypes
 
-    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+    _LIBC = ctypes.CDLL(None, use_errno=True)
+    _PRCTL = _LIBC.prctl
+    _SHMCTL = _LIBC.shmctl
 except Exception:  # noqa: BLE001
-    _PRCTL = None
+    _PRCTL = _SHMCTL = None
 
 
 def _proc_start(pid: int | str) -> str:
@@ -613,7 +676,69 @@ def _sweep_stale_workdirs() -> None:
         except (OSError, ValueError):
             continue  # not ours, or being created right now
         if _proc_start(pid) != start:
-            shutil.rmtree(e.path, ignore_errors=True)
+            _force_rmtree(e.path)
+
+
+def _tree_usage(root: Path, max_entries: int) -> tuple[int, int]:
+    """(bytes allocated, entries) below ``root``, links not followed; stops counting at
+    ``max_entries``. A folder the child made unreadable is opened up first (we own it)."""
+    used, count = 0, 0
+    todo = [str(root)]
+    while todo and count < max_entries:
+        d = todo.pop()
+        try:
+            entries = list(os.scandir(d))
+        except PermissionError:
+            try:
+                os.chmod(d, 0o700)
+                entries = list(os.scandir(d))
+            except OSError:
+                continue
+        except OSError:
+            continue
+        for e in entries:
+            count += 1
+            try:
+                st = e.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            used += st.st_blocks * 512
+            if e.is_dir(follow_symlinks=False):
+                todo.append(e.path)
+    return used, count
+
+
+def _force_rmtree(path: str | Path) -> None:
+    """Remove a sandbox's directory even where the child took permissions away (a folder set
+    to mode 000 stops shutil.rmtree for a grader that is not root)."""
+    for _ in range(4):
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.lexists(path):
+            return
+        try:
+            os.chmod(path, 0o700)
+        except OSError:
+            return
+        for dirpath, dirnames, _ in os.walk(path):
+            for d in dirnames:
+                full = os.path.join(dirpath, d)
+                if not os.path.islink(full):
+                    try:
+                        os.chmod(full, 0o700)
+                    except OSError:
+                        pass
+
+
+def _remove_shm_created_by(pid: int) -> None:
+    """IPC_RMID every System V shared-memory segment whose creator was ``pid``."""
+    try:
+        lines = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    except OSError:
+        return
+    for line in lines:
+        f = line.split()
+        if len(f) > 4 and f[4] == str(pid) and _SHMCTL is not None:
+            _SHMCTL(int(f[1]), 0, None)  # IPC_RMID
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
