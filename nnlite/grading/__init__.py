@@ -178,13 +178,38 @@ imports, def, class, and assignments without a call -- a lambda's body does not 
 those the exercise's names need, the last definition of a name winning; magics are dropped, a
 cell with a syntax error is skipped (an exercise defined there scores 0 with "cell N has a
 syntax error (line L)"). Isolation (``report["isolation"]``): ``namespaces`` as root (PID,
-mount and network namespaces, a minimal read-only root without the repository's tests/,
-solutions/ and .git, uid 65534, Landlock), ``landlock`` without privileges on a Landlock
-kernel, else ``process``; every level has a wall-clock limit per call (5 s; module-level
-``TIMEOUT`` or ``student.with_timeout``), 15 s to load the definitions, rlimits (CPU 120 s,
-address space 4 GiB, files 8 MiB, 64 fds, no processes or threads, no core), one BLAS
-thread, a minimal environment and a private scratch directory. Force a level with
-``NNLITE_GRADING_ISOLATION`` or ``--isolation``. See :mod:`nnlite.grading.sandbox`.
+mount, network and System V IPC namespaces, a minimal read-only root without the repository's
+tests/, solutions/ and .git, scratch on a 64 MiB tmpfs, uid 65534, Landlock), ``landlock``
+without privileges on a Landlock kernel, else ``process``; every level has a wall-clock limit
+per call (5 s; module-level ``TIMEOUT`` or ``student.with_timeout``), 15 s to load the
+definitions, rlimits (CPU 120 s, address space 4 GiB, files 8 MiB, 64 fds, no processes or
+threads, no core), a total of 64 MiB and 4096 files in the scratch directory (the sandbox is
+killed past it: "disk limit exceeded"), one BLAS thread, a minimal environment, a private
+scratch directory in a session of its own, and on x86_64 a seccomp filter (no signals to other
+processes, no sockets, no ptrace, no System V IPC, no changes of file modes or owners). Force
+a level with ``NNLITE_GRADING_ISOLATION`` or ``--isolation``. See :mod:`nnlite.grading.sandbox`.
+
+What each level leaves open (say so to whoever grades on such a host):
+
+* ``namespaces``: nothing known of the host is reachable; memory is bounded by the address
+  space limit per child, not by a cgroup.
+* ``landlock``: the child runs as the grading user: it reads only Python, numpy and nnlite
+  and writes only its scratch directory (total bounded by watching it: writes within the
+  0.1 s between two checks can pass the budget by what the disk takes in that time); its
+  processes are visible in ``/proc`` but unreachable by signals or ptrace.
+* ``process``: the child can *read* whatever the grading user can (grade as a user that holds
+  nothing else, or as root); seccomp denies it every write to the file system, sockets,
+  signals to other processes and ptrace, so ``kill(-1)``, ``~/.bashrc`` and the output folder
+  are out of reach. Without seccomp (not x86_64) those are open too: use another level.
+
+Batches: ``python -m nnlite grade FOLDER`` grades every notebook of the folder as one lesson
+(``--lesson``, else the folder's name, else what most file names or metadata say; printed),
+and reports a notebook whose own name or metadata say another lesson. A single notebook whose
+file name and metadata disagree is not graded (an error names both; ``--lesson`` decides).
+Only regular files are opened: symbolic links, FIFOs, sockets, devices, hidden files and
+hidden folders are listed as "not graded" (with a CSV row and a report, except hidden
+folders). Reports in ``--out`` are named after the notebook's path in the folder, escaped
+reversibly (``alice%2F01_autograd.json``); every CSV row names its notebook.
 
 Own work (R13)
 --------------

@@ -429,6 +429,17 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    from nnlite.grading.sandbox import SandboxError, choose_isolation
+
+    try:
+        if choose_isolation(args.isolation) == "process":
+            print(
+                "nnlite grade: isolation 'process' (no root, no Landlock): student code can read "
+                "what this user can read; see nnlite/grading/__init__.py",
+                file=sys.stderr,
+            )
+    except SandboxError:
+        pass  # each report says why the sandbox could not start
     # A folder is a batch for one lesson: every notebook in it is graded as that lesson.
     lessons: dict[Path, str] = {}
     for root in dict.fromkeys(r for _, r in found.notebooks if r is not None):

@@ -39,7 +39,7 @@ SKIP = {"kills_everything_it_can"}
 
 
 def _run_unprivileged(
-    folder: Path, out: Path, tmpdir: Path, level: str
+    folder: Path, out: Path, tmpdir: Path, level: str, uid: int = 65534, home: Path | None = None
 ) -> subprocess.CompletedProcess:
     prefix = Path(sys.base_prefix).resolve()
     stage = Path(tempfile.mkdtemp(prefix="nnlite-stage-"))
@@ -55,8 +55,8 @@ def _run_unprivileged(
     else:
         setup = ""
     cmd = (
-        setup + f"cd {REPO} && exec setpriv --reuid=65534 --regid=65534 --clear-groups "
-        f"--inh-caps=-all --bounding-set=-all env -i PATH=/usr/bin:/bin HOME={tmpdir} "
+        setup + f"cd {REPO} && exec setpriv --reuid={uid} --regid={uid} --clear-groups "
+        f"--inh-caps=-all --bounding-set=-all env -i PATH=/usr/bin:/bin HOME={home or tmpdir} "
         f"TMPDIR={tmpdir} " + " ".join(inner)
     )
     try:
