@@ -250,6 +250,9 @@ def _minimal_env(home: str) -> dict[str, str]:
         "NUMEXPR_NUM_THREADS": "1",
         "VECLIB_MAXIMUM_THREADS": "1",
         "MPLBACKEND": "Agg",
+        # An existing folder: at the process level no folder can be created (seccomp), and
+        # matplotlib refuses to import without a config folder it can name.
+        "MPLCONFIGDIR": home,
     }
 
 

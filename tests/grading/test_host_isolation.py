@@ -328,3 +328,15 @@ def test_features_name_the_filters():
             assert any(f.startswith("seccomp") for f in feats), feats
         if level == "namespaces":
             assert "ipc-ns" in feats, feats
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_matplotlib_still_imports(level):
+    # It needs a config folder it can name; at the process level none can be created.
+    pytest.importorskip("matplotlib")
+    src = "import matplotlib.pyplot as plt\ndef axes():\n    return len(plt.figure().axes)"
+    box = Sandbox([unit(src)], level, Limits(call_timeout=30, load_timeout=30))
+    try:
+        assert call(box, "axes", timeout=30) == 0
+    finally:
+        box.close()

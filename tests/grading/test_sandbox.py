@@ -136,6 +136,7 @@ def test_probe(level, monkeypatch):
         "NUMEXPR_NUM_THREADS",
         "VECLIB_MAXIMUM_THREADS",
         "MPLBACKEND",
+        "MPLCONFIGDIR",
         "LC_CTYPE",
     }
     assert out["threads"] == "1"
