@@ -478,10 +478,12 @@ class Sandbox:
     def _kill(self) -> None:
         proc = self.proc
         assert proc is not None
+        inits: list[int] = []
         if proc.poll() is None:
             if self.level == "namespaces":
                 # Kill the namespace's init first: unshare then reaps it and exits itself.
-                for pid in _children(proc.pid):
+                inits = _children(proc.pid)
+                for pid in inits:
                     try:
                         os.kill(pid, signal.SIGKILL)
                     except OSError:
@@ -495,6 +497,10 @@ class Sandbox:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        # A loaded machine can take a moment to finish an init that unshare did not reap.
+        deadline = time.monotonic() + 2
+        while any(_proc_alive(pid) for pid in inits) and time.monotonic() < deadline:
+            time.sleep(0.01)
         if self.level != "namespaces":
             try:  # anything left in the session (a non-root child cannot fork: belt and braces)
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -755,6 +761,14 @@ def _wait(fd: int, event: int, timeout: float) -> bool:
     p = select.poll()
     p.register(fd, event)
     return bool(p.poll(max(0, int(timeout * 1000))))
+
+
+def _proc_alive(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _children(pid: int) -> list[int]:
