@@ -4,12 +4,14 @@ Isolation levels (reported in every grading report as ``isolation``):
 
 ``namespaces``
     The grader runs as root (CI, an instructor's grading box). Each child is started through
-    ``unshare --fork --pid --mount --net --kill-child``: a PID namespace (the child is PID 1, so
-    killing it kills everything it spawned), no network (an empty network namespace), and a
+    ``unshare --fork --pid --mount --net --ipc --kill-child``: a PID namespace (the child is PID
+    1, so killing it kills everything it spawned), no network (an empty network namespace), its
+    own System V IPC namespace (nothing shared with other sandboxes or left behind), and a
     private mount namespace in which the child ``chroot``s into a minimal root: a read-only
     tmpfs holding only read-only binds of ``/usr`` (and the ``/lib``-style symlinks), the Python
     installation(s), the ``nnlite`` package directory, ``/dev/{null,zero,urandom,random}``, a
-    fresh ``/proc`` and the private scratch directory at ``/tmp``. The repository's ``tests/``,
+    fresh ``/proc`` and a scratch tmpfs at ``/tmp`` (``Limits.disk`` bytes, ``Limits.inodes``
+    files; it never touches the host's disk). The repository's ``tests/``,
     ``solutions/`` and ``.git`` and every other file of the machine simply do not exist there;
     the package directory shows the exercise's redacted copy of nnlite (R13, ownwork.py).
     The child then drops to uid/gid 65534 (no groups, no capabilities, ``no_new_privs``), and,
@@ -23,12 +25,19 @@ Isolation levels (reported in every grading report as ``isolation``):
     Neither: everything else is kept (minimal environment, scratch working directory,
     rlimits, no new processes for a non-root uid, a new session killed as a whole), but the
     child runs as the grading user and can read what that user can read (``import nnlite``
-    finds the redacted copy, but the real package's files stay readable by path).
+    finds the redacted copy, but the real package's files stay readable by path). Writing
+    files is denied outright by the seccomp filter (below), the only thing that keeps the
+    child out of the user's files (``~/.bashrc``, the output folder) at this level.
 
 Every level applies: wall-clock timeout per call enforced here with SIGKILL; rlimits for CPU
 time, address space, file size, open files, processes (0) and core dumps; BLAS/OpenMP threads
 1; a minimal environment; stdout/stderr to a size-capped log file; the channel on dedicated
-pipes carrying only :mod:`nnlite.grading.wire` frames.
+pipes carrying only :mod:`nnlite.grading.wire` frames; a budget for the scratch directory as a
+whole (outside the namespaces level the parent measures it every 0.1 s and after each answer,
+and kills the child past it: "disk limit exceeded"); on x86_64 a seccomp filter (see
+``_child.py``: signals only to itself, no sockets, ptrace, io_uring, System V IPC, changes of
+file metadata or administrative calls); cleanup that restores permissions the child removed
+and, without an IPC namespace, removes the shared memory it created.
 
 Force a level with the environment variable ``NNLITE_GRADING_ISOLATION`` (``namespaces``,
 ``landlock`` or ``process``) or ``python -m nnlite grade --isolation LEVEL``; the default,
