@@ -182,11 +182,13 @@ def cross_entropy(logits, target, reduction: str = "mean") -> Tensor:
     z, t2 = _rows(x.data, t)
     n = len(t2)
     rows = np.arange(n)
-    # np.<ufunc>.reduce skips the Python wrappers of .max()/.sum(): this is the hot path.
-    shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
-    e = np.exp(shifted)
+    # The hot path: np.<ufunc>.reduce skips the Python wrappers of .max()/.sum(), and one array
+    # holds the shifted logits and then (in place) their exponentials.
+    e = z - np.maximum.reduce(z, axis=1, keepdims=True)
+    picked = e[rows, t2]
+    np.exp(e, out=e)
     s = np.add.reduce(e, axis=1, keepdims=True)
-    losses = np.log(s[:, 0]) - shifted[rows, t2]
+    losses = np.log(s[:, 0]) - picked
     data = _reduce(losses, reduction, "cross_entropy")
     if reduction == "none":
         data = data.reshape(t.shape)

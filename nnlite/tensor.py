@@ -417,10 +417,7 @@ class Tensor:
         if self._backward is None:
             _accumulate(self, g, owned)
             return
-        order = _reverse_topological_order(self)
-        for node in order:
-            if node._backward is _freed:
-                raise RuntimeError(_FREED_MESSAGE)
+        order = _reverse_topological_order(self)  # raises if an earlier backward freed a node
         grads = {self: g}
         for node in order:
             g = grads.pop(node, None)
@@ -912,8 +909,11 @@ def _has_int_array(index) -> bool:
 def _reverse_topological_order(root: Tensor) -> list[Tensor]:
     """The recorded (non-leaf) nodes behind ``root``, each before all of its parents.
 
-    An iterative depth-first search: a chain of any length needs no recursion.
+    An iterative depth-first search: a chain of any length needs no recursion. Raises
+    PyTorch's RuntimeError if a previous ``backward`` freed one of the nodes.
     """
+    if root._backward is _freed:
+        raise RuntimeError(_FREED_MESSAGE)
     order = []
     visited = {root}
     stack = [(root, iter(root._parents))]
@@ -921,6 +921,8 @@ def _reverse_topological_order(root: Tensor) -> list[Tensor]:
         node, parents = stack[-1]
         for p in parents:
             if p._backward is not None and p not in visited:
+                if p._backward is _freed:
+                    raise RuntimeError(_FREED_MESSAGE)
                 visited.add(p)
                 stack.append((p, iter(p._parents)))
                 break
