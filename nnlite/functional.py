@@ -177,28 +177,36 @@ def cross_entropy(logits, target, reduction: str = "mean") -> Tensor:
     Equals ``-log_softmax(logits)[range(N), target]``, computed in one stable node; the
     gradient with respect to the logits is ``(softmax(logits) - onehot(target)) / N``.
     """
-    x = _tensor(logits)
+    x = logits if isinstance(logits, Tensor) else _tensor(logits)
     t = _class_targets(target, x.data.shape, "cross_entropy")
-    z, t2 = _rows(x.data, t)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(
+            f"cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}"
+        )
+    # This is every training step's hot path: (N, C) scores with mean reduction take no helper
+    # calls, np.<ufunc>.reduce skips the Python wrappers of .max()/.sum(), and one array holds
+    # the shifted logits and then (in place) their exponentials.
+    shape = x.data.shape
+    z, t2 = (x.data, t) if len(shape) == 2 else _rows(x.data, t)
     n = len(t2)
     rows = np.arange(n)
-    # The hot path: np.<ufunc>.reduce skips the Python wrappers of .max()/.sum(), and one array
-    # holds the shifted logits and then (in place) their exponentials.
     e = z - np.maximum.reduce(z, axis=1, keepdims=True)
     picked = e[rows, t2]
     np.exp(e, out=e)
     s = np.add.reduce(e, axis=1, keepdims=True)
     losses = np.log(s[:, 0]) - picked
-    data = _reduce(losses, reduction, "cross_entropy")
-    if reduction == "none":
-        data = data.reshape(t.shape)
-    shape = x.data.shape
+    if reduction == "mean":
+        data = np.add.reduce(losses, axis=None) / n  # = losses.mean(), but faster
+    elif reduction == "sum":
+        data = np.add.reduce(losses, axis=None)
+    else:
+        data = losses.reshape(t.shape)
 
     def backward(g):
         d = e / s
         d[rows, t2] -= 1
-        d *= _loss_scale(g, reduction, n)
-        return (_unrows(d, shape),)
+        d *= g / n if reduction == "mean" else _loss_scale(g, reduction, n)
+        return (d if len(shape) == 2 else _unrows(d, shape),)
 
     return _make(data, (x,), "cross_entropy", backward)
 
