@@ -16,6 +16,7 @@ import atexit
 import dataclasses
 import time
 import zlib
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -172,8 +173,10 @@ class GradingSession:
         limits: Limits | None = None,
         nb: Notebook | None = None,
         solution: str | Path | None = None,
+        only: Collection[str] | None = None,
     ):
         self.notebook = str(notebook)
+        self.only = frozenset(only) if only is not None else None  # grade_ids to grade
         self.lesson = lesson
         self.level = choose_isolation(isolation)
         self.limits = limits or Limits()
@@ -382,6 +385,9 @@ class CollectorPlugin:
                 drop.append(item)
                 continue
             self.lesson, self.exercises = lesson, exercises
+            if self.session.only is not None and grade_id not in self.session.only:
+                drop.append(item)
+                continue
             try:
                 self.session.own_work = own_work_spec(item.module)
             except GraderError as exc:

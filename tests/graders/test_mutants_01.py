@@ -4,8 +4,9 @@ Each mutant is a plausible wrong implementation of one exercise: the solution's 
 with one edit. It is swapped into a copy of the solution notebook (a last cell redefines the
 function; the last definition wins) and graded through the real grader
 (:func:`nnlite.grading.testing.grade_with`). The mutated exercise must lose points with a hint
-that names the mistake, and every other exercise must keep full marks, which also shows that
-the exercises are graded independently.
+that names the mistake. The first mutant of each exercise is graded in full and every other
+exercise must keep full marks, which shows that the exercises are graded independently; the
+other mutants are graded in their own exercise only (``only=``), which keeps the suite lean.
 
 Also here: the solution scores full marks, the generated lesson scores 0 with status
 ``missing`` everywhere, and trivial answers (zeros, the input returned unchanged, a random
@@ -195,8 +196,13 @@ def test_every_exercise_has_three_mutants():
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m[0] for m in MUTANTS])
 def test_mutant_loses_points(mutant):
     name, exercise, function, edits, hint = mutant
-    rep = grade_with(LESSON, {function: mutant_source(function, edits)})
+    # The first mutant of each exercise is graded in full, to show the other exercises keep
+    # their marks; the others only in their own exercise, which keeps the suite lean.
+    first = next(m[0] for m in MUTANTS if m[1] == exercise) == name
+    only = None if first else [exercise]
+    rep = grade_with(LESSON, {function: mutant_source(function, edits)}, only=only)
     assert not rep["grader_faults"], rep["grader_faults"]
+    assert [e["name"] for e in rep["exercises"]] == (list(EXERCISES) if first else [exercise])
     ex = rep.exercise(exercise)
     assert ex["score"] < ex["max_score"], f"{name}: {exercise} kept {ex['score']}/{ex['max_score']}"
     hints = " ".join(t.get("hint") or "" for t in ex["tests"] if t["status"] != "passed")

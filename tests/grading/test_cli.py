@@ -286,3 +286,15 @@ def test_terminal_report_has_no_control_characters(tmp_path):
     assert out.returncode == 0
     assert "\x1b" not in out.stdout and "\x07" not in out.stdout
     assert "raised an exception: ValueError" in out.stdout  # a visible test shows the class
+
+
+def test_only_grades_the_chosen_exercises():
+    """``grade_notebook(only=[...])`` (used by the mutation tests) grades just those exercises."""
+    from nnlite.grading.runner import grade_notebook
+
+    full = grade_notebook(SOLUTION, lesson="99_fixture", graders_dir=GRADERS)
+    first = full["exercises"][0]
+    rep = grade_notebook(SOLUTION, lesson="99_fixture", graders_dir=GRADERS, only=[first["name"]])
+    assert [e["name"] for e in rep["exercises"]] == [first["name"]]
+    assert [t["name"] for t in rep["exercises"][0]["tests"]] == [t["name"] for t in first["tests"]]
+    assert rep["score"] == rep["max_score"] == first["max_score"] < full["max_score"]
