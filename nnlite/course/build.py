@@ -25,7 +25,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from nnlite.course import markers
+from nnlite.course import markers, work
 from nnlite.course.metadata import notebook_problems as metadata_problems
 from nnlite.course.notebooks import (
     clear_outputs,
@@ -172,6 +172,7 @@ def build_lesson(path: Path, display: str) -> LessonBuild:
         return result
     result.problems.extend(metadata_problems(result.solution, display))
     lesson, regions, problems = make_lesson(result.solution, display)
+    work.stamp(lesson)
     result.regions = regions
     result.problems.extend(problems)
     if not result.problems:
@@ -187,8 +188,26 @@ def build_all(root: Path) -> tuple[list[LessonBuild], list[Problem]]:
     return builds, naming_problems([p.name for p in files])
 
 
-def build_course(root: Path, echo: Callable[[str], object] = print) -> int:
-    """Write ``lessons/`` from ``solutions/`` under ``root``; returns an exit status."""
+def _kept(path: Path, force: bool, echo: Callable[[str], object]) -> bool:
+    """True when ``path`` holds someone's work and ``force`` is off (then it is left alone)."""
+    edited = work.student_work(path)
+    if not edited or force:
+        return False
+    shown = ", ".join(edited[:4]) + (f" and {len(edited) - 4} more" if len(edited) > 4 else "")
+    echo(
+        f"kept {LESSONS}/{path.name}: it was edited since it was built ({shown}); "
+        f"'python -m nnlite course reset {path.stem}' restores the original and keeps your "
+        "version as a .bak file, or pass --force to overwrite"
+    )
+    return True
+
+
+def build_course(root: Path, echo: Callable[[str], object] = print, force: bool = False) -> int:
+    """Write ``lessons/`` from ``solutions/`` under ``root``; returns an exit status.
+
+    A lesson somebody has edited (see :mod:`nnlite.course.work`) is never overwritten or removed
+    unless ``force``; it is named, and the status is 1.
+    """
     root = Path(root)
     if not (root / SOLUTIONS).is_dir():
         echo(f"build: no {SOLUTIONS}/ folder in {root}; run it from the course root or pass --root")
@@ -203,12 +222,15 @@ def build_course(root: Path, echo: Callable[[str], object] = print) -> int:
         return 1
     lessons = root / LESSONS
     lessons.mkdir(exist_ok=True)
-    written = unchanged = removed = 0
+    written = unchanged = removed = kept = 0
     for b in builds:
         assert b.text is not None
         target = lessons / b.name
         if target.is_file() and target.read_bytes() == b.text.encode("utf-8"):
             unchanged += 1
+            continue
+        if _kept(target, force, echo):
+            kept += 1
             continue
         write_text_atomic(target, b.text)
         written += 1
@@ -216,6 +238,9 @@ def build_course(root: Path, echo: Callable[[str], object] = print) -> int:
     names = {b.name for b in builds}
     for stale in notebook_files(lessons):
         if stale.name not in names:
+            if _kept(stale, force, echo):
+                kept += 1
+                continue
             stale.unlink()
             removed += 1
             echo(
@@ -224,6 +249,6 @@ def build_course(root: Path, echo: Callable[[str], object] = print) -> int:
             )
     echo(
         f"build: {len(builds)} lessons ({written} written, {unchanged} unchanged, "
-        f"{removed} removed)"
+        f"{removed} removed" + (f", {kept} kept because they hold someone's work)" if kept else ")")
     )
-    return 0
+    return 1 if kept else 0

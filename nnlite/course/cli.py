@@ -12,8 +12,11 @@ usage: python -m nnlite course COMMAND [options]
 Keep lessons/ in sync with solutions/, the single source of every lesson.
 
 commands:
-  build   [--root DIR]                write lessons/NN_topic.ipynb from solutions/NN_topic.ipynb
-                                      (stubs for solutions, no hidden tests, no outputs)
+  build   [--root DIR] [--force]      write lessons/NN_topic.ipynb from solutions/NN_topic.ipynb
+                                      (stubs for solutions, no hidden tests, no outputs); a
+                                      lesson someone edited is kept unless --force
+  reset   LESSON [--root DIR]         restore one lesson to its original (e.g. reset 03); your
+                                      version is kept as lessons/NN_topic.ipynb.bak
   check   [--root DIR]                fail with precise messages unless lessons/ is in sync and
                                       every notebook is valid (metadata, markers, leaks, names,
                                       title and learning goals, outputs); prints "OK: N lessons"
@@ -41,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=text, description=text)
         p.add_argument("--root", type=Path, default=Path("."), help=root_help)
+        if name == "build":
+            p.add_argument(
+                "--force", action="store_true", help="overwrite lessons that someone has edited"
+            )
+    text = "restore one lesson to its original; your version is kept as a .bak file"
+    p = sub.add_parser("reset", help=text, description=text)
+    p.add_argument("lesson", metavar="LESSON", help="e.g. 03, 03_connection_strength or its path")
+    p.add_argument("--root", type=Path, default=Path("."), help=root_help)
     p = sub.add_parser("release", help="write the student bundle", description=__doc__)
     p.add_argument("out", type=Path, metavar="OUT", help="the folder to write (empty or absent)")
     p.add_argument("--root", type=Path, default=Path("."), help=root_help)
@@ -66,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build":
         from nnlite.course.build import build_course
 
-        return build_course(args.root)
+        return build_course(args.root, force=args.force)
+    if args.command == "reset":
+        from nnlite.course.work import reset_lesson
+
+        return reset_lesson(args.root, args.lesson)
     if args.command == "check":
         from nnlite.course.check import check_command
 

@@ -3,7 +3,8 @@
 OUT gets exactly:
 
 * ``lessons/`` (freshly built from ``solutions/``; the release refuses unless ``course check``
-  passes, so they equal the committed ones);
+  passes, so they equal the committed ones) and the same files in ``.original_lessons/``, from
+  which ``course reset`` restores a lesson;
 * ``nnlite/``, the package without caches (its data notice ``nnlite/datafiles/DATA.md`` travels
   with the data and must exist);
 * ``requirements.txt``, ``pyproject.toml`` (so ``pip install -e .`` works in OUT), a ``LICENSE``
@@ -37,6 +38,7 @@ from pathlib import Path
 from nnlite.course.build import LESSONS, SOLUTIONS, LessonBuild, build_all
 from nnlite.course.check import check_course, occurs, secret_lines
 from nnlite.course.problems import Problem
+from nnlite.course.work import ORIGINALS
 
 PACKAGE = "nnlite"
 DATA_NOTICE = "nnlite/datafiles/DATA.md"
@@ -259,6 +261,8 @@ def release_course(
             assert b.text is not None
             (stage / LESSONS).mkdir(exist_ok=True)
             (stage / LESSONS / b.name).write_bytes(b.text.encode("utf-8"))
+            (stage / ORIGINALS).mkdir(exist_ok=True)  # for `course reset`
+            (stage / ORIGINALS / b.name).write_bytes(b.text.encode("utf-8"))
         shutil.copytree(root / PACKAGE, stage / PACKAGE, ignore=_IGNORE)
         for name in TOP_LEVEL_FILES:
             shutil.copyfile(root / name, stage / name)

@@ -30,6 +30,10 @@ def test_lesson_content(course):
     solution = nbformat.read(course / SOL, as_version=4)
     nb = lesson(course)
     assert [c.id for c in nb.cells] == [c.id for c in solution.cells]
+    built = nb.metadata["nnlite"].pop("built")  # fingerprints of the built cells (work.py)
+    assert set(built) == {c.id for c in nb.cells}
+    if not nb.metadata["nnlite"]:
+        del nb.metadata["nnlite"]
     assert nb.metadata == solution.metadata
     for sc, lc in zip(solution.cells, nb.cells, strict=True):
         assert lc.metadata == sc.metadata  # nbgrader metadata kept for instructors
@@ -105,7 +109,8 @@ def test_markdown_answer_cell_without_markers(course):
 
 def test_stale_lessons_are_removed_with_a_message(course):
     build(course)
-    (course / "lessons" / "02_old.ipynb").write_text("{}", encoding="utf-8")
+    stale = (course / LES).read_text(encoding="utf-8")  # an untouched built lesson
+    (course / "lessons" / "02_old.ipynb").write_text(stale, encoding="utf-8")
     (course / "lessons" / "notes.txt").write_text("not a notebook", encoding="utf-8")
     lines: list[str] = []
     build(course, lines)

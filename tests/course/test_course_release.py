@@ -101,8 +101,9 @@ def test_release_contents(course, tmp_path):
     out = tmp_path / "class"
     status, lines = release(ready(course), out)
     assert status == 0, lines
-    assert lines == [f"release: wrote {out} (1 lessons, 6 files)"]
+    assert lines == [f"release: wrote {out} (1 lessons, 7 files)"]
     assert files(out) == [
+        ".original_lessons/01_demo.ipynb",
         "README.md",
         "lessons/01_demo.ipynb",
         "nnlite/__init__.py",
@@ -209,7 +210,7 @@ def test_a_solution_line_in_the_library_is_noted(course, tmp_path):
     assert lines == [
         "note: 1 line(s) of the reference solutions also occur in 1 module(s) of nnlite/, which "
         "implements the exercises itself (lessons fall back to it); students can read them there",
-        f"release: wrote {out} (1 lessons, 7 files)",
+        f"release: wrote {out} (1 lessons, 8 files)",
     ]
     assert_nothing_secret(course, out)
 
