@@ -44,7 +44,12 @@ def _parser() -> argparse.ArgumentParser:
         "--gradescope", metavar="FILE", help="write Gradescope results.json (one notebook)"
     )
     p.add_argument("--csv", metavar="FILE", help="write a gradebook: one row per notebook")
-    p.add_argument("--out", metavar="DIR", help="write STUDENT.json and STUDENT.txt per notebook")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write per notebook STUDENT.json and STUDENT.txt (the full report) and "
+        "STUDENT.md and STUDENT.html (feedback to return to the student)",
+    )
     p.add_argument(
         "-j", "--jobs", type=int, default=1, metavar="N", help="grade N notebooks in parallel"
     )
@@ -389,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if exc.code in (0, None) else 2
     if args.worker:
         return _worker_main(args)
+    from nnlite.grading.feedback import feedback_html, feedback_markdown
     from nnlite.grading.report import (
         _printable,
         atomic_write,
@@ -532,6 +538,8 @@ def main(argv: list[str] | None = None) -> int:
             for rep, name in zip(reports, report_names(labels), strict=True):
                 atomic_write(Path(args.out) / f"{name}.json", to_json(rep))
                 atomic_write(Path(args.out) / f"{name}.txt", render_text(rep))
+                atomic_write(Path(args.out) / f"{name}.md", feedback_markdown(rep))
+                atomic_write(Path(args.out) / f"{name}.html", feedback_html(rep))
         if not single:
             total = len(jobs)
             bad = sum(1 for r in reports[:total] if r.get("error"))

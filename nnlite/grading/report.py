@@ -393,6 +393,13 @@ def _csv_safe(text: str) -> str:
 
 
 _SYMBOL = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⏱", "missing": "?"}
+_MEANING = {
+    "✓": "passed",
+    "✗": "wrong result",
+    "!": "raised an error or could not run",
+    "⏱": "too slow (time limit)",
+    "?": "missing (not implemented)",
+}
 _CAUSE_SYMBOL = {"error": "!", "blocked": "!", "grader": "!", "timeout": "⏱", "missing": "?"}
 
 
@@ -400,6 +407,7 @@ def render_text(report: dict[str, Any], *, color: bool = False, verbose: bool = 
     """The terminal report: per exercise and test, points, messages and hints."""
 
     report = _printable(report)
+    used: set[str] = set()
 
     def c(text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if color else text
@@ -427,16 +435,19 @@ def render_text(report: dict[str, Any], *, color: bool = False, verbose: bool = 
         if causes is not None and not verbose:
             if not ex["tests"] and ex.get("message"):
                 lines.append(f"      {ex['message']}")
+            said: set[str] = set()  # a hint shared by several causes is printed once
             for cause in causes:
                 if cause["message"] == report.get("error"):
                     continue  # the notebook-level error, already said once above
                 sym = _CAUSE_SYMBOL.get(cause["kind"], "✗")
+                used.add(sym)
                 lines.append(f"    {sym} {cause['message']}")
                 n = len(cause["tests"])
-                where = cause["tests"][0] if n == 1 else f"{n} tests"
+                where = describe(ex, cause["tests"][0]) if n == 1 else f"{n} tests"
                 lost = cause["points_lost"]
                 lines.append(c(f"        ({where}; -{_fmt(lost)} points)", "2"))
-                if cause.get("hint"):
+                if cause.get("hint") and cause["hint"] not in said:
+                    said.add(cause["hint"])
                     lines.append(c(f"        hint: {cause['hint']}", "36"))
             continue
         if ex.get("message") and ex["status"] != "passed":
@@ -445,6 +456,7 @@ def render_text(report: dict[str, Any], *, color: bool = False, verbose: bool = 
             if t["status"] == "passed" and not verbose:
                 continue
             sym = _SYMBOL.get(t["status"], "?")
+            used.add(sym)
             lines.append(
                 f"    {sym} {t['name']:<40} {_fmt(t['score'])}/{_fmt(t['max_score'])}  "
                 f"{t['message']}"
@@ -458,7 +470,20 @@ def render_text(report: dict[str, Any], *, color: bool = False, verbose: bool = 
         for f in report["grader_faults"]:
             lines.append(f"    {f[:500]}")
     lines.append(c(f"  isolation: {report['isolation']}", "2"))
+    if used:
+        legend = " · ".join(f"{sym} {_MEANING[sym]}" for sym in _MEANING if sym in used)
+        lines.append(c(f"  symbols: {legend}", "2"))
     return "\n".join(lines) + "\n"
+
+
+def describe(exercise: dict[str, Any], test_name: str) -> str:
+    """A test as a reader should see it: its description, else its name made readable
+    (``test_sum_backward[shape0-None-False]`` -> "sum backward")."""
+    for t in exercise["tests"]:
+        if t["name"] == test_name and t.get("description"):
+            return t["description"].rstrip(".")
+    words = test_name.split("[", 1)[0].removeprefix("test_").replace("_", " ")
+    return words or test_name
 
 
 def _printable(value: Any) -> Any:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -13,6 +15,23 @@ from nnlite.grading.sandbox import Limits, _landlock_abi, _namespaces_available 
 FIXTURE = Path(__file__).parent / "fixture"
 GRADERS = FIXTURE / "graders"
 FULL = {"normalize_rows": 4, "trapezoid": 3, "running_mean": 3}
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cli(
+    *args: str, tmp: Path, timeout: float = 120, graders: Path = GRADERS
+) -> subprocess.CompletedProcess:
+    env = dict(os.environ, TMPDIR=str(tmp / "tmpdir"), NO_COLOR="1")
+    (tmp / "tmpdir").mkdir(exist_ok=True)
+    env.pop("PYTEST_ADDOPTS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "nnlite", "grade", "--graders", str(graders), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def available_levels() -> list[str]:

@@ -15,29 +15,12 @@ from pathlib import Path
 
 import nbfactory as f
 import pytest
-from gradingkit import GRADERS, processes_mentioning
+from gradingkit import GRADERS, REPO, processes_mentioning, run_cli
 
 from nnlite.grading.report import REPORT_SCHEMA, gradescope, validate_report
 
-REPO = Path(__file__).resolve().parents[2]
 SOLUTION = f.FIXTURE / "solutions" / "99_fixture.ipynb"
 LESSON_NB = f.FIXTURE / "lessons" / "99_fixture.ipynb"
-
-
-def run_cli(
-    *args: str, tmp: Path, timeout: float = 120, graders: Path = GRADERS
-) -> subprocess.CompletedProcess:
-    env = dict(os.environ, TMPDIR=str(tmp / "tmpdir"), NO_COLOR="1")
-    (tmp / "tmpdir").mkdir(exist_ok=True)
-    env.pop("PYTEST_ADDOPTS", None)
-    return subprocess.run(
-        [sys.executable, "-m", "nnlite", "grade", "--graders", str(graders), *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def assert_no_leftovers(tmp: Path) -> None:
