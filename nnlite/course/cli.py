@@ -22,6 +22,12 @@ commands:
                                       title and learning goals, outputs); prints "OK: N lessons"
   release OUT [--root DIR] [--force]  write what a class receives into OUT: lessons/, nnlite/,
                                       requirements, a student README; never solutions/ or tests/
+  graders OUT [--root DIR]            write an instructor's grading folder: nnlite, the hidden
+                                      graders and the solutions they need (keep it private)
+  gradescope LESSON OUT.zip [--hidden-visibility V] [--wheels]
+                                      write a Gradescope autograder zip for one lesson (setup.sh
+                                      and run_autograder at its root; hidden tests are shown
+                                      after_published unless V says otherwise)
   execute NOTEBOOK ... [--timeout S]  run solution notebooks top to bottom in a fresh kernel
                                       (one BLAS thread, seeded hash) and save their outputs
 
@@ -56,6 +62,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("out", type=Path, metavar="OUT", help="the folder to write (empty or absent)")
     p.add_argument("--root", type=Path, default=Path("."), help=root_help)
     p.add_argument("--force", action="store_true", help="replace the contents of a non-empty OUT")
+    p = sub.add_parser("graders", help="write an instructor's grading folder")
+    p.add_argument("out", type=Path, metavar="OUT")
+    p.add_argument("--root", type=Path, default=Path("."), help=root_help)
+    p = sub.add_parser("gradescope", help="write a Gradescope autograder zip for one lesson")
+    p.add_argument("lesson", metavar="LESSON", help="e.g. 03 or 03_connection_strength")
+    p.add_argument("out", type=Path, metavar="OUT.zip")
+    p.add_argument("--root", type=Path, default=Path("."), help=root_help)
+    p.add_argument(
+        "--hidden-visibility",
+        default="after_published",
+        choices=("hidden", "after_due_date", "after_published", "visible"),
+        help="when students see the hidden tests' results (default after_published)",
+    )
+    p.add_argument(
+        "--wheels",
+        action="store_true",
+        help="put the requirements' wheels (Linux x86_64, Python 3.11) in the zip, so "
+        "Gradescope's image build needs no network",
+    )
     p = sub.add_parser("execute", help="execute solution notebooks and save their outputs")
     p.add_argument("notebooks", type=Path, nargs="+", metavar="NOTEBOOK")
     p.add_argument(
@@ -90,6 +115,16 @@ def main(argv: list[str] | None = None) -> int:
         from nnlite.course.release import release_course
 
         return release_course(args.root, args.out, force=args.force)
+    if args.command == "graders":
+        from nnlite.course.bundle import graders_command
+
+        return graders_command(args.root, args.out)
+    if args.command == "gradescope":
+        from nnlite.course.bundle import gradescope_command
+
+        return gradescope_command(
+            args.root, args.lesson, args.out, args.hidden_visibility, wheels=args.wheels
+        )
     if args.command == "execute":
         from nnlite.course.execute import execute_command
 

@@ -328,8 +328,26 @@ def to_json(report: Any) -> str:
     return json.dumps(report, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
 
 
-def gradescope(report: dict[str, Any]) -> dict[str, Any]:
-    """Gradescope autograder ``results.json`` for one report."""
+#: The keys Gradescope's autograder specification defines for results.json and for each test.
+GRADESCOPE_KEYS = {"score", "execution_time", "output", "output_format", "test_output_format",
+                   "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests",
+                   "leaderboard"}  # fmt: skip
+GRADESCOPE_TEST_KEYS = {"score", "max_score", "status", "name", "name_format", "number", "output",
+                        "output_format", "tags", "visibility", "extra_data"}  # fmt: skip
+GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+
+def gradescope(
+    report: dict[str, Any], hidden_visibility: str = "after_published"
+) -> dict[str, Any]:
+    """Gradescope autograder ``results.json`` for one report.
+
+    Visible tests (the notebook's own checks) are ``visible``; hidden tests get
+    ``hidden_visibility`` (default ``after_published``: students see them once grades are
+    published). The total is the sum of the tests' scores, as Gradescope computes it.
+    """
+    if hidden_visibility not in GRADESCOPE_VISIBILITIES:
+        raise ValueError(f"hidden_visibility must be one of {GRADESCOPE_VISIBILITIES}")
     tests = []
     for i, ex in enumerate(report["exercises"], start=1):
         for j, t in enumerate(ex["tests"], start=1):
@@ -338,13 +356,13 @@ def gradescope(report: dict[str, Any]) -> dict[str, Any]:
                 out = f"{out}\nHint: {t['hint']}" if out else f"Hint: {t['hint']}"
             tests.append(
                 {
-                    "name": f"{ex['name']}: {t['name']}",
+                    "name": f"{ex['name']}: {describe(ex, t['name'])}",
                     "number": f"{i}.{j}",
                     "score": t["score"],
                     "max_score": t["max_score"],
                     "status": "passed" if t["status"] == "passed" else "failed",
                     "output": out,
-                    "visibility": "visible",
+                    "visibility": hidden_visibility if t.get("hidden") else "visible",
                     "tags": [ex["name"], t["status"]],
                 }
             )
@@ -355,7 +373,6 @@ def gradescope(report: dict[str, Any]) -> dict[str, Any]:
         lines.append(f"  {ex['name']}: {ex['score']}/{ex['max_score']} ({ex['status']})")
     return {
         "score": report["score"],
-        "max_score": report["max_score"],
         "execution_time": report.get("duration", 0),
         "output": "\n".join(lines),
         "output_format": "text",
@@ -364,6 +381,38 @@ def gradescope(report: dict[str, Any]) -> dict[str, Any]:
         "stdout_visibility": "hidden",
         "tests": tests,
     }
+
+
+def gradescope_problems(results: Any) -> list[str]:
+    """What makes ``results`` an invalid Gradescope results.json ([] when valid): unknown keys,
+    wrong types, or a score given neither at the top nor on every test."""
+    if not isinstance(results, dict):
+        return ["results.json must be an object"]
+    problems = [f"unknown top-level key {k!r}" for k in results if k not in GRADESCOPE_KEYS]
+    number = (int, float)
+    if "score" in results and not isinstance(results["score"], number):
+        problems.append("score must be a number")
+    for key in ("visibility", "stdout_visibility"):
+        if key in results and results[key] not in GRADESCOPE_VISIBILITIES:
+            problems.append(f"{key} must be one of {GRADESCOPE_VISIBILITIES}")
+    tests = results.get("tests", [])
+    if not isinstance(tests, list):
+        return problems + ["tests must be a list"]
+    for n, t in enumerate(tests):
+        if not isinstance(t, dict):
+            problems.append(f"tests[{n}] must be an object")
+            continue
+        problems += [f"tests[{n}]: unknown key {k!r}" for k in t if k not in GRADESCOPE_TEST_KEYS]
+        for key in ("score", "max_score"):
+            if key in t and not isinstance(t[key], number):
+                problems.append(f"tests[{n}].{key} must be a number")
+        if t.get("status", "passed") not in ("passed", "failed"):
+            problems.append(f"tests[{n}].status must be passed or failed")
+        if t.get("visibility", "visible") not in GRADESCOPE_VISIBILITIES:
+            problems.append(f"tests[{n}].visibility is not a Gradescope visibility")
+    if "score" not in results and not all("score" in t for t in tests if isinstance(t, dict)):
+        problems.append("a score is needed at the top level or on every test")
+    return problems
 
 
 def gradebook_csv(reports: list[dict[str, Any]]) -> str:

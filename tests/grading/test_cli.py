@@ -17,7 +17,7 @@ import nbfactory as f
 import pytest
 from gradingkit import GRADERS, REPO, processes_mentioning, run_cli
 
-from nnlite.grading.report import REPORT_SCHEMA, gradescope, validate_report
+from nnlite.grading.report import REPORT_SCHEMA, gradescope, gradescope_problems, validate_report
 
 SOLUTION = f.FIXTURE / "solutions" / "99_fixture.ipynb"
 LESSON_NB = f.FIXTURE / "lessons" / "99_fixture.ipynb"
@@ -55,11 +55,14 @@ def test_single_notebook_json_and_gradescope(tmp_path):
     assert gs["visibility"] in ("hidden", "after_due_date", "after_published", "visible")
     assert gs["stdout_visibility"] in ("hidden", "after_due_date", "after_published", "visible")
     assert isinstance(gs["output"], str) and len(gs["tests"]) == 10
-    for t in gs["tests"]:
+    flat = [t for ex in rep["exercises"] for t in ex["tests"]]
+    for t, rt in zip(gs["tests"], flat, strict=True):
         assert isinstance(t["name"], str) and isinstance(t["output"], str)
         assert isinstance(t["score"], int | float) and isinstance(t["max_score"], int | float)
-        assert t["status"] in ("passed", "failed") and t["visibility"] == "visible"
+        assert t["status"] in ("passed", "failed")
+        assert t["visibility"] == ("after_published" if rt["hidden"] else "visible")
         assert isinstance(t["number"], str)
+    assert gradescope_problems(gs) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.json", "r.json", "tmpdir"]
     assert_no_leftovers(tmp_path)
 
