@@ -152,14 +152,14 @@ def class_means(X, y, n_classes):
 
 
 def _unit_rows(A: np.ndarray) -> np.ndarray:
-    """Each row divided by its norm; rows with norm < COS_EPS become 0. Safe for 1e±200."""
+    """Each row divided by max(its norm, COS_EPS), as PyTorch's cosine_similarity does.
+
+    The norm is computed on the row scaled by its largest |entry|, so 1e±200 neither
+    overflows nor underflows."""
     scale = np.max(np.abs(A), axis=1, keepdims=True)
     scale = np.where(scale > 0, scale, 1.0)
-    S = A / scale
-    norm = np.linalg.norm(S, axis=1, keepdims=True)
-    with np.errstate(over="ignore"):
-        true_norm = norm * scale
-    return np.where(true_norm >= COS_EPS, S / np.where(norm > 0, norm, 1.0), 0.0)
+    norm = np.linalg.norm(A / scale, axis=1, keepdims=True) * scale
+    return A / np.maximum(norm, COS_EPS)
 
 
 def template_similarity(W, M, X_mean=None):
@@ -174,8 +174,9 @@ def template_similarity(W, M, X_mean=None):
             inputs. Default ``M.mean(axis=0)``; pass zeros for uncentred class means.
 
     Returns:
-        (C, K) float64 array in [-1, 1]. A row that is (numerically) zero after centring, norm
-        below 1e-8, has cosine 0 with everything, as in ``torch.nn.functional.cosine_similarity``.
+        (C, K) float64 array in [-1, 1]. Each norm is clamped at 1e-8 before dividing, as in
+        ``torch.nn.functional.cosine_similarity``, so a row that is zero after centring has
+        cosine 0 with everything.
 
     Why centre: softmax is unchanged when the same vector is added to every weight row, and
     every class mean shares the average digit; both would otherwise dominate the cosines.

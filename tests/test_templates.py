@@ -169,8 +169,13 @@ def test_template_similarity_zero_rows_and_extreme_scales():
     assert np.array_equal(S, np.zeros((2, 2)))
     W = np.array([[1e200, 0.0, 0.0], [-1e200, 0.0, 0.0]])
     np.testing.assert_allclose(T.template_similarity(W, M, np.zeros(3)), [[1, 0], [-1, 0]])
-    # Norms below 1e-8 count as zero (PyTorch's eps convention).
-    assert np.array_equal(T.template_similarity(W * 1e-210, M, np.zeros(3)), np.zeros((2, 2)))
+    # Each norm is clamped at 1e-8 (PyTorch's eps convention): tiny rows give tiny cosines.
+    small = T.template_similarity(W * 1e-210, M, np.zeros(3))  # rows ±1e-10: 1e-10 / 1e-8
+    np.testing.assert_allclose(small, [[0.01, 0], [-0.01, 0]], rtol=1e-12)
+    tiny = np.array([[1e-10, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(
+        T.template_similarity(tiny, M, np.zeros(3)), [[0.005, 0], [-0.005, 0]]
+    )  # centred: ±5e-11
 
 
 def test_template_similarity_rejects_mismatched_shapes():
@@ -186,6 +191,7 @@ def test_template_similarity_zero_norm_convention_as_in_torch():
     rng = np.random.default_rng(4)
     W, M = rng.normal(size=(3, 6)), rng.normal(size=(4, 6))
     W[1] = W.mean(axis=0)  # becomes the zero vector after centring
+    M[2] *= 1e-10  # a norm below eps
     mu = np.zeros(6)
     Wc = torch.tensor(W - W.mean(axis=0))
     expected = torch.nn.functional.cosine_similarity(
