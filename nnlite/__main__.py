@@ -1,8 +1,12 @@
 """Command line: ``python -m nnlite <command> ...``.
 
 Commands:
-  course build|check|release   keep lessons/ in sync with solutions/, release a student bundle
-  grade NOTEBOOK|FOLDER ...     score notebooks with the hidden graders in tests/graders/
+  check NOTEBOOK [--exercise ID]  run a lesson's visible checks on your saved notebook
+  course reset LESSON             restore one lesson to its original (yours is kept as .bak)
+  course build|check|release|graders|gradescope|execute
+                                  author and instructor tools (see python -m nnlite course)
+  grade NOTEBOOK|FOLDER ...       score notebooks with the hidden graders in tests/graders/
+                                  (--exercise ID grades one exercise)
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
         from nnlite.course.cli import main as course_main
 
         return course_main(rest)
+    if command == "check":
+        from nnlite.checks.cli import main as check_main
+
+        return check_main(rest)
     if command == "grade":
         from nnlite.grading.cli import main as grade_main
 

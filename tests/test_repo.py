@@ -38,7 +38,7 @@ def block_after(heading: str) -> str:
 
 def venv_command(heading: str) -> str:
     lines = [ln.strip() for ln in block_after(heading).splitlines()]
-    commands = [ln for ln in lines if ln.startswith("python3 -m venv")]
+    commands = [ln for ln in lines if "python3 -m venv" in ln]
     assert len(commands) == 1, f"the {heading!r} block must hold one `python3 -m venv` command"
     return commands[0]
 
@@ -56,6 +56,28 @@ def test_readme_open_command_installs_and_opens_the_lessons():
     command = venv_command("Open the course")
     assert "-r requirements.txt" in command
     assert re.search(r"jupyter[ -](lab|notebook)\b.*\blessons/?", command), command
+
+
+def _run_open_command(tmp_path: Path, installed: bool) -> subprocess.CompletedProcess:
+    """The README's open command in an empty folder, with stand-ins for python3 and jupyter."""
+    fake = tmp_path / "bin"
+    fake.mkdir(parents=True)
+    (fake / "python3").write_text("#!/bin/sh\necho NETWORK-INSTALL; exit 99\n")
+    (fake / "python3").chmod(0o755)
+    if installed:
+        (tmp_path / ".venv" / "bin").mkdir(parents=True)
+        (tmp_path / ".venv" / "bin" / "jupyter").write_text('#!/bin/sh\necho "jupyter $*"\n')
+        (tmp_path / ".venv" / "bin" / "jupyter").chmod(0o755)
+    env = {"PATH": f"{fake}:/usr/bin:/bin"}
+    return subprocess.run(["bash", "-c", venv_command("Open the course")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def test_readme_open_command_installs_only_the_first_time(tmp_path):
+    first = _run_open_command(tmp_path / "a", installed=False)
+    assert first.returncode == 99 and "NETWORK-INSTALL" in first.stdout  # installs first
+    again = _run_open_command(tmp_path / "b", installed=True)
+    assert again.returncode == 0 and again.stdout == "jupyter lab lessons/\n"  # no install
 
 
 def test_readme_lesson_table_matches_solutions_and_lessons():

@@ -40,6 +40,10 @@ An author's loop: edit solutions/NN_topic.ipynb, then
 """
 
 
+#: Commands that read solutions/: they make no sense in a student's handout.
+AUTHOR_TOOLS = ("build", "check", "release", "graders", "gradescope")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m nnlite course", add_help=False)
     sub = parser.add_subparsers(dest="command")
@@ -99,6 +103,14 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed the error
         return int(exc.code or 0)
+    if args.command in AUTHOR_TOOLS and not (args.root / "solutions").is_dir():
+        print(
+            f"course {args.command}: this is an author's tool; it needs the course repository's "
+            f"solutions/ folder, and {args.root.resolve()} has none. In a student's copy of the "
+            "course use: python -m nnlite check lessons/NN_topic.ipynb (your checks), "
+            "python -m nnlite course reset NN (restore a lesson)."
+        )
+        return 2
     if args.command == "build":
         from nnlite.course.build import build_course
 

@@ -100,22 +100,30 @@ block the rest of the lesson.
 Right below each exercise there is a `check(...)` cell. Run it after every change: it tests your
 function on small cases and says what is wrong, without giving the answer away.
 
-## Grading
+## Checking your work
 
-Your notebook is graded by running its *definitions* only: top-level `import` lines, `def` and
-`class` blocks, and simple assignments such as `N_CLASSES = 10`. Training loops, plots and other
-calls are not run by the grader. So put each exercise in its top-level function or class, and
-make sure the notebook still runs from top to bottom.
-
-If your instructor gives you a grader (a folder of `test_NN_topic.py` files), run it on your
-saved notebook:
+The `check(...)` cells work in JupyterLab. From a terminal, the same checks run on your saved
+notebook (all of them, or one exercise):
 
 ```bash
-.venv/bin/python -m nnlite grade lessons/01_autograd.ipynb --graders PATH/TO/GRADERS
+.venv/bin/python -m nnlite check lessons/01_autograd.ipynb
+.venv/bin/python -m nnlite check lessons/01_autograd.ipynb --exercise rel_error
 ```
 
-It prints the points of each exercise and, for each test that fails, what was wrong and a hint.
-Your code runs in a separate, limited process, so a bug in it cannot break the grader.
+To start a lesson over, `.venv/bin/python -m nnlite course reset 01` restores the original
+notebook and keeps yours next to it as `lessons/01_autograd.ipynb.bak`.
+
+## How your notebook is graded
+
+Your instructor grades your notebook with hidden tests, which are stricter than the checks.
+Only its *definitions* run: top-level `import` lines, `def` and `class` blocks, and simple
+assignments such as `N_CLASSES = 10`. Training loops, plots and other calls are not run by the
+grader. So put each exercise in its top-level function or class, keep the names and signatures
+the lesson gives, and make sure the notebook still runs from top to bottom. You get back a
+feedback page with the points of each exercise, what was wrong and a hint.
+
+If this folder is a GitHub Classroom repository, every push runs the checks of every lesson
+(`.github/workflows/nnlite-checks.yml`); the result is on the repository's *Actions* tab.
 
 ## Data
 
@@ -221,6 +229,35 @@ def scan_bundle(
     return problems, notes
 
 
+#: GitHub Classroom: the checks run on every push of a student's repository. They are the
+#: visible checks only: whatever a workflow runs in a student's repository, the student can read,
+#: so hidden graders (and the solutions they need) never go there; instructors grade the
+#: collected repositories with `python -m nnlite grade`.
+WORKFLOW = ".github/workflows/nnlite-checks.yml"
+CLASSROOM_WORKFLOW = """\
+name: nnlite checks
+on: [push, workflow_dispatch]
+jobs:
+  checks:
+    runs-on: ubuntu-latest
+    timeout-minutes: 20
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+          cache: pip
+      - name: Install the course
+        run: pip install -r requirements.txt -e .
+      - name: Run the checks of every lesson
+        run: |
+          for nb in lessons/[0-9][0-9]_*.ipynb; do
+            { echo "## $nb"; echo '```'; python -m nnlite check "$nb"; echo '```'; } |
+              tee -a "${GITHUB_STEP_SUMMARY:-/dev/null}"
+          done
+"""
+
+
 def _clear(folder: Path) -> None:
     for child in folder.iterdir():
         if child.is_dir() and not child.is_symlink():
@@ -270,6 +307,9 @@ def release_course(
             if (root / name).is_file():
                 shutil.copyfile(root / name, stage / name)
         (stage / "README.md").write_bytes(student_readme(builds).encode("utf-8"))
+        workflow = stage / WORKFLOW
+        workflow.parent.mkdir(parents=True)
+        workflow.write_text(CLASSROOM_WORKFLOW, encoding="utf-8")
         problems, notes = scan_bundle(stage, root, builds)
         if problems:
             for problem in problems:

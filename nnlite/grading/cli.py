@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-j", "--jobs", type=int, default=1, metavar="N", help="grade N notebooks in parallel"
     )
+    p.add_argument(
+        "--exercise",
+        metavar="ID",
+        action="append",
+        help="grade only this exercise (its grade_id; repeat for several)",
+    )
     p.add_argument("--lesson", help="grade as this lesson (NN_topic) instead of guessing")
     p.add_argument(
         "--graders", metavar="DIR", help="folder of grader files (default: tests/graders)"
@@ -260,6 +266,7 @@ def _worker_main(args: argparse.Namespace) -> int:
                 isolation=args.isolation,
                 limits=_limits(args),
                 student=job["student"],
+                only=args.exercise,
             )
         except Exception as exc:  # noqa: BLE001
             rep = _fault_report(job["path"], job["student"], f"{type(exc).__name__}: {exc}")
@@ -382,6 +389,8 @@ def _forward_argv(args: argparse.Namespace) -> list[str]:
         out += ["--isolation", args.isolation]
     if args.timeout:
         out += ["--timeout", str(args.timeout)]
+    for gid in args.exercise or []:
+        out += ["--exercise", gid]
     return out + ["-"]
 
 
@@ -520,6 +529,7 @@ def main(argv: list[str] | None = None) -> int:
                         isolation=args.isolation,
                         limits=_limits(args),
                         student=job["student"],
+                        only=args.exercise,
                     )
                 except KeyboardInterrupt:
                     raise

@@ -218,6 +218,11 @@ def grade_notebook(
     finally:
         session.close()
     faults = list(plugin.faults)
+    unknown = [gid for gid in only or () if plugin.exercises and gid not in plugin.exercises]
+    if unknown:  # the caller's mistake (grade --exercise), not the grader's
+        ids = ", ".join(plugin.exercises)
+        msg = f"no exercise {unknown[0]!r} in lesson {lesson}; its exercises: {ids}"
+        return _error_report(path, sid, lesson, msg, t0, level)
     if int(code) not in (0, 1) and not faults:
         faults.append(f"pytest exited with status {int(code)}: {sink.getvalue()[-1500:]}")
     if not plugin.collected and not faults:

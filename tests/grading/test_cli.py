@@ -284,3 +284,16 @@ def test_only_grades_the_chosen_exercises():
     assert [e["name"] for e in rep["exercises"]] == [first["name"]]
     assert [t["name"] for t in rep["exercises"][0]["tests"]] == [t["name"] for t in first["tests"]]
     assert rep["score"] == rep["max_score"] == first["max_score"] < full["max_score"]
+
+
+def test_grade_one_exercise_and_an_unknown_one(tmp_path):
+    out = run_cli(str(SOLUTION), "--exercise", "trapezoid", "--json", str(tmp_path / "r.json"),
+                  tmp=tmp_path)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert [e["name"] for e in rep["exercises"]] == ["trapezoid"] and rep["score"] == 3
+    out = run_cli(str(SOLUTION), "--exercise", "nope", "--json", str(tmp_path / "r.json"),
+                  tmp=tmp_path)  # fmt: skip
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert rep["error"].startswith("no exercise 'nope' in lesson 99_fixture; its exercises: ")
+    assert rep["grader_faults"] == [] and "grader fault" not in out.stdout + out.stderr
