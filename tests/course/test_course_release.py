@@ -101,8 +101,9 @@ def test_release_contents(course, tmp_path):
     out = tmp_path / "class"
     status, lines = release(ready(course), out)
     assert status == 0, lines
-    assert lines == [f"release: wrote {out} (1 lessons, 7 files)"]
+    assert lines == [f"release: wrote {out} (1 lessons, 8 files)"]
     assert files(out) == [
+        ".github/workflows/nnlite-checks.yml",
         ".original_lessons/01_demo.ipynb",
         "README.md",
         "lessons/01_demo.ipynb",
@@ -119,7 +120,7 @@ def test_release_contents(course, tmp_path):
         readme
     )
     for needed in ("pip install -r requirements.txt", "jupyter lab lessons/", "check(",
-                   "python -m nnlite grade", "nnlite/datafiles/DATA.md"):  # fmt: skip
+                   "python -m nnlite check", "nnlite/datafiles/DATA.md"):  # fmt: skip
         assert needed in readme
     assert "solution" not in readme.lower()
     assert not list(tmp_path.glob(".class.release-*")), "staging folder left behind"
@@ -210,7 +211,7 @@ def test_a_solution_line_in_the_library_is_noted(course, tmp_path):
     assert lines == [
         "note: 1 line(s) of the reference solutions also occur in 1 module(s) of nnlite/, which "
         "implements the exercises itself (lessons fall back to it); students can read them there",
-        f"release: wrote {out} (1 lessons, 8 files)",
+        f"release: wrote {out} (1 lessons, 9 files)",
     ]
     assert_nothing_secret(course, out)
 
