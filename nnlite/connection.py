@@ -43,7 +43,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from . import functional as F
-from .nn import Linear
 from .tensor import Tensor, no_grad
 
 __all__ = [
@@ -63,17 +62,21 @@ __all__ = [
 
 
 def _n_linear(model, who: str) -> int:
-    """Number of Linear layers of an MLP-shaped Sequential (Linear, act, Linear, ...)."""
+    """Number of layers of an MLP-shaped Sequential (Linear, act, Linear, ...)."""
     try:
         modules = list(model)
     except TypeError:
         raise TypeError(
             f"{who}: model must be an nnlite.nn.MLP (or Sequential), got {type(model).__name__}"
         ) from None
-    linear = modules[0::2]
-    if not linear or not all(isinstance(m, Linear) for m in linear) or len(modules) % 2 != 1:
-        raise TypeError(f"{who}: model must alternate Linear layers and activations, like nn.MLP")
-    return len(linear)
+    # Even positions hold the layers (usually Linear; any module that maps one layer's
+    # activations to the next pre-activations will do), odd positions the activations.
+    if len(modules) % 2 != 1:
+        raise TypeError(
+            f"{who}: model must alternate layers and activations, like nn.MLP (an odd number "
+            f"of modules), got {len(modules)} modules"
+        )
+    return (len(modules) + 1) // 2
 
 
 def _check_layer(layer, lowest: int, n_linear: int, who: str) -> int:
@@ -137,10 +140,11 @@ def unit_sensitivity(model, x, layer: int, i_in: int, j_out: int) -> float:
 # ---------------------------------------------------------------------------------- ablation
 
 
-def _unit_list(units, width: int, who: str) -> list[int]:
+def _unit_list(units, width: int | None, who: str) -> list[int]:
     units = [units] if isinstance(units, numbers.Integral) else list(units)
     for u in units:
-        if not isinstance(u, numbers.Integral) or isinstance(u, bool) or not 0 <= u < width:
+        bad_index = not isinstance(u, numbers.Integral) or isinstance(u, bool)
+        if bad_index or not 0 <= u < (width if width is not None else u + 1):
             raise ValueError(f"{who}: unit {u!r} is not an index of a layer of width {width}")
     return [int(u) for u in units]
 
@@ -160,15 +164,15 @@ def ablate(model, layer: int, units) -> Callable[..., Tensor]:
     """
     n = _n_linear(model, "ablate")
     layer = _check_layer(layer, 1, n, "ablate")
-    width = model[2 * (layer - 1)].out_features
+    width = getattr(model[2 * (layer - 1)], "out_features", None)
     units = _unit_list(units, width, "ablate")
-    keep = np.ones(width)
-    keep[units] = 0.0
     below, above = model[: 2 * layer], model[2 * layer :]
 
     def forward(X) -> Tensor:
         a = below(X if isinstance(X, Tensor) else Tensor(X))
-        return above(a * Tensor(keep.astype(a.data.dtype)))
+        keep = np.ones(a.shape[-1], dtype=a.data.dtype)
+        keep[units] = 0.0
+        return above(a * Tensor(keep))
 
     return forward
 

@@ -38,7 +38,7 @@ def test_activations_of_each_layer():
 def test_functions_reject_a_model_that_is_not_an_mlp():
     with pytest.raises(TypeError, match="ablate: model must"):
         connection.ablate(nn.Linear(3, 2), 1, [0])
-    with pytest.raises(TypeError, match="alternate Linear"):
+    with pytest.raises(TypeError, match="alternate layers"):
         connection.ablate(nn.Sequential(nn.ReLU(), nn.Linear(3, 2)), 1, [0])
 
 
@@ -60,6 +60,23 @@ def test_sensitivity_of_a_single_linear_layer_and_a_tanh_net():
     model = net((4, 3, 2), activation="tanh")
     x = np.arange(4.0)
     assert connection.unit_sensitivity(model, x, 1, 2, 0) == model[2].weight.data[0, 2]
+
+
+def test_sensitivity_of_a_layer_that_computes_its_weight():
+    class Doubled(nn.Module):  # a layer whose effective weight is 2 * W (no .weight attribute)
+        def __init__(self, W):
+            super().__init__()
+            self.half = nn.Parameter(W)
+
+        def forward(self, a):
+            return F.linear(a, self.half * 2.0)
+
+    W = np.arange(12.0).reshape(3, 4)
+    model = nn.Sequential(nn.Linear(5, 4, rng=0), nn.ReLU(), Doubled(W))
+    assert connection.unit_sensitivity(model, np.ones(5), 1, 2, 1) == 2 * W[1, 2]
+    np.testing.assert_allclose(
+        connection.ablate(model, 1, [0, 1, 2, 3])(np.ones((2, 5))).data, np.zeros((2, 3))
+    )
 
 
 def test_sensitivity_rejects_a_batch_and_a_bad_layer():

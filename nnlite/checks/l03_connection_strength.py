@@ -67,12 +67,13 @@ def sensitivity_values(unit_sensitivity):
 
 @visible("unit_sensitivity", hint="Backpropagate from z[j_out], then read a.grad[i_in].")
 def sensitivity_inactive_unit(unit_sensitivity):
-    """is not 0 where unit j_out is inactive (the pre-activation is differentiated)"""
-    model = _net((3, 2), seed=2)
+    """is not 0 where the upper unit is inactive (the pre-activation is differentiated)"""
+    model = _net((3, 4, 2), seed=2)
     x = np.array([1.0, -1.0, 0.5])
     with no_grad():
-        z = model(Tensor(x)).data
-    j = int(np.argmin(z))
+        u = model[0](Tensor(x)).data
+    j = int(np.argmin(u))  # a hidden unit whose ReLU is off for this input
+    assert u[j] < 0, "internal: the check needs an inactive unit"
     got = unit_sensitivity(model, x, 0, 0, j)
     want = connection.unit_sensitivity(model, x, 0, 0, j)
     assert np.isclose(got, want, rtol=1e-12), f"got {got!r} for a unit whose pre-activation < 0"
