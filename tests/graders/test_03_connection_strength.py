@@ -370,7 +370,7 @@ def test_ablate_removes_exactly_the_outgoing_contribution(student, rng):
 
 
 @pytest.mark.exercise("ablate")
-@pytest.mark.points(1)
+@pytest.mark.points(0.75)
 @pytest.mark.hint(HINT_UNTOUCHED)
 def test_ablate_leaves_the_model_unchanged(student, rng):
     """after ablate(...) and two forward calls, every weight is as before and model(X) too"""
@@ -383,12 +383,26 @@ def test_ablate_leaves_the_model_unchanged(student, rng):
         fail("could not read the model's parameters back")
     for k, (a, p) in enumerate(zip(after, params, strict=True)):
         assert_close(a, p, rtol=0, atol=0, msg=f"parameter {k} of the model after ablate")
-    H = np.maximum(X @ params[0].T + params[1], 0)
-    plain = H @ params[2].T + params[3]
+    plain = np.maximum(X @ params[0].T + params[1], 0) @ params[2].T + params[3]
     assert_close(got[4], plain, rtol=1e-10, atol=1e-12, msg="model(X) after ablate")
-    H[:, [1, 3]] = 0.0
-    for k in (0, 1):  # the first and the second call of forward silence the units
-        assert_close(got[k], H @ params[2].T + params[3], rtol=1e-10, atol=1e-12, msg="forward")
+    out = as_array(got[0], msg="forward(X)")
+    assert_shape(out, plain.shape, msg="forward(X)")
+    assert_true(not np.allclose(out, plain), "forward(X) silenced nothing (it equals model(X))")
+
+
+@pytest.mark.exercise("ablate")
+@pytest.mark.points(0.25)
+@pytest.mark.hint("forward(X) must give the silenced logits on every call, not only the first.")
+def test_ablate_forward_can_be_called_again(student, rng):
+    """a second call of forward gives the same silenced logits"""
+    sizes = [4, 5, 3]
+    params = mlp_params(sizes, rng)
+    X = rng.normal(size=(6, 4))
+    got = student.run(drive_ablate, sizes, "relu", params, 1, [0, 2], X)
+    H = np.maximum(X @ params[0].T + params[1], 0)
+    H[:, [0, 2]] = 0.0
+    for k, call in ((0, "first"), (1, "second")):
+        assert_close(got[k], H @ params[2].T + params[3], rtol=1e-10, atol=1e-12, msg=call)
 
 
 @pytest.mark.exercise("ablate")
