@@ -28,6 +28,9 @@ commands:
                                       write a Gradescope autograder zip for one lesson (setup.sh
                                       and run_autograder at its root; hidden tests are shown
                                       after_published unless V says otherwise)
+  nbgrader OUT [--root DIR]           write an nbgrader course directory (source/NN_topic/...,
+                                      nbgrader_config.py): autograder test cells whose hidden part
+                                      runs the course's graders
   execute NOTEBOOK ... [--timeout S]  run solution notebooks top to bottom in a fresh kernel
                                       (one BLAS thread, seeded hash) and save their outputs
 
@@ -41,7 +44,7 @@ An author's loop: edit solutions/NN_topic.ipynb, then
 
 
 #: Commands that read solutions/: they make no sense in a student's handout.
-AUTHOR_TOOLS = ("build", "check", "release", "graders", "gradescope")
+AUTHOR_TOOLS = ("build", "check", "release", "graders", "gradescope", "nbgrader")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--root", type=Path, default=Path("."), help=root_help)
     p.add_argument("--force", action="store_true", help="replace the contents of a non-empty OUT")
     p = sub.add_parser("graders", help="write an instructor's grading folder")
+    p.add_argument("out", type=Path, metavar="OUT")
+    p.add_argument("--root", type=Path, default=Path("."), help=root_help)
+    p = sub.add_parser("nbgrader", help="write an nbgrader course directory")
     p.add_argument("out", type=Path, metavar="OUT")
     p.add_argument("--root", type=Path, default=Path("."), help=root_help)
     p = sub.add_parser("gradescope", help="write a Gradescope autograder zip for one lesson")
@@ -131,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         from nnlite.course.bundle import graders_command
 
         return graders_command(args.root, args.out)
+    if args.command == "nbgrader":
+        from nnlite.course.nbgrader_export import nbgrader_command
+
+        return nbgrader_command(args.root, args.out)
     if args.command == "gradescope":
         from nnlite.course.bundle import gradescope_command
 
