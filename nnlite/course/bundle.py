@@ -19,6 +19,7 @@ writes ``/autograder/results/results.json`` (:mod:`nnlite.grading.gradescope`).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -32,9 +33,10 @@ from nnlite.course.build import SOLUTIONS, notebook_files
 GRADERS = Path("tests") / "graders"
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".*", "*.egg-info")
-#: What grading imports: the course's runtime requirements (a student notebook's top-level
-#: imports run during grading, and the lessons import matplotlib).
-GRADING_REQUIREMENTS = "requirements.txt"
+#: What grading imports: the course's runtime requirements without the notebook front end (a
+#: student notebook's top-level imports run during grading, and the lessons import matplotlib).
+GRADING_REQUIREMENTS = "requirements-grading.txt"
+NOT_FOR_GRADING = ("jupyterlab", "notebook", "nbclient", "ipykernel")
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -53,9 +55,9 @@ fi
 "$PY" -m venv "$ROOT/venv"
 if [ -d "$SOURCE/wheels" ]; then
     "$ROOT/venv/bin/pip" install -q --no-index --find-links "$SOURCE/wheels" \\
-        -r "$SOURCE/course/requirements.txt"
+        -r "$SOURCE/course/requirements-grading.txt"
 else
-    "$ROOT/venv/bin/pip" install -q -r "$SOURCE/course/requirements.txt"
+    "$ROOT/venv/bin/pip" install -q -r "$SOURCE/course/requirements-grading.txt"
 fi
 "$ROOT/venv/bin/python" -c "import sys; sys.path.insert(0, '$SOURCE/course'); import nnlite"
 echo "nnlite autograder ready: $("$ROOT/venv/bin/python" --version)"
@@ -115,6 +117,10 @@ def write_grading_tree(root: Path, dest: Path, lessons: list[str] | None = None)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
     (dest / "tests" / "__init__.py").unlink(missing_ok=True)
+    lines = (root / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    keep = [ln for ln in lines if re.split(r"[<>=!~ ;\[]", ln.strip(), maxsplit=1)[0].lower()
+            not in NOT_FOR_GRADING]  # fmt: skip
+    (dest / GRADING_REQUIREMENTS).write_text("\n".join(keep) + "\n", encoding="utf-8")
     return lessons
 
 

@@ -68,6 +68,8 @@ def test_zip_layout_follows_gradescopes_specification(autograder_zip):
     assert f"course/tests/graders/test_{LESSON}.py" in names
     assert f"course/solutions/{LESSON}.ipynb" in names and "course/nnlite/__init__.py" in names
     assert not [n for n in names if "test_mutants" in n or "__pycache__" in n]
+    grading = zipfile.ZipFile(autograder_zip).read("course/requirements-grading.txt").decode()
+    assert "numpy>=" in grading and "pytest>=" in grading and "jupyterlab" not in grading
     assert not [n for n in names if n.startswith("course/solutions/") and LESSON not in n]
 
 
