@@ -166,8 +166,9 @@ def raised_names(got, what):
 
 
 def scaled_rows(rng, n, d):
-    """n random d-vectors with lengths spread over several orders of magnitude."""
-    return rng.normal(size=(n, d)) * 10.0 ** rng.uniform(-3, 3, size=(n, 1))
+    """n random d-vectors with lengths spread over two orders of magnitude (all far above eps:
+    the value tests do not depend on how eps is applied; the eps tests do that)."""
+    return rng.normal(size=(n, d)) * 10.0 ** rng.uniform(0, 2, size=(n, 1))
 
 
 # ===================================================================== 1. cosine_similarity (6)
@@ -180,9 +181,9 @@ def test_cos_random_batches(student, reference, rng):
     """random batches of vectors give the reference cosines (PyTorch's semantics)"""
     a, b = scaled_rows(rng, 6, 5), scaled_rows(rng, 6, 5)
     got = student.cosine_similarity(a, b)
-    assert_close(got, reference.cosine_similarity(a, b), rtol=1e-10, atol=1e-15)
+    assert_close(got, reference.cosine_similarity(a, b), rtol=1e-7, atol=1e-15)
     one = student.cosine_similarity(a[0], b[0])  # two vectors: a single number
-    assert_close(one, reference.cosine_similarity(a[0], b[0]), rtol=1e-10, atol=1e-15)
+    assert_close(one, reference.cosine_similarity(a[0], b[0]), rtol=1e-7, atol=1e-15)
 
 
 @pytest.mark.exercise("cosine_similarity")
@@ -191,7 +192,7 @@ def test_cos_random_batches(student, reference, rng):
 def test_cos_scale_sign_symmetry(student, rng):
     """cos(a, c·a) is 1 for c > 0 and -1 for c < 0; cos(a, b) = cos(b, a)"""
     a = rng.normal(size=(4, 7))
-    for c in (1e-3, 3.0, 1e5):
+    for c in (0.5, 3.0, 1e5):
         assert_close(student.cosine_similarity(a, c * a), np.ones(4), rtol=0, atol=1e-12)
         assert_close(student.cosine_similarity(a, -c * a), -np.ones(4), rtol=0, atol=1e-12)
     b = rng.normal(size=(4, 7))
@@ -207,7 +208,7 @@ def test_cos_broadcasting(student, reference, rng):
     for sa, sb in [((2, 1, 4), (3, 4)), ((4, 1, 6), (1, 3, 6)), ((5, 3), (3,))]:
         a, b = rng.normal(size=sa), rng.normal(size=sb)
         want = reference.cosine_similarity(a, b)
-        assert_close(student.cosine_similarity(a, b), want, rtol=1e-10, atol=1e-15, public=True)
+        assert_close(student.cosine_similarity(a, b), want, rtol=1e-7, atol=1e-15, public=True)
 
 
 @pytest.mark.exercise("cosine_similarity")
@@ -219,7 +220,7 @@ def test_cos_axis(student, reference, rng):
     for shape, axis in cases:
         a, b = rng.normal(size=shape), rng.normal(size=shape)
         want = reference.cosine_similarity(a, b, axis=axis)
-        assert_close(student.cosine_similarity(a, b, axis=axis), want, rtol=1e-10, atol=1e-15)
+        assert_close(student.cosine_similarity(a, b, axis=axis), want, rtol=1e-7, atol=1e-15)
 
 
 @pytest.mark.exercise("cosine_similarity")
@@ -233,7 +234,7 @@ def test_cos_zero_vector_and_empty_axis(student, reference, rng):
     b[2] = 0.0
     got = student.cosine_similarity(a, b)
     want = np.array([reference.cosine_similarity(a[0], b[0]), 0.0, 0.0])
-    assert_close(got, want, rtol=1e-10, atol=0, public=True)
+    assert_close(got, want, rtol=1e-7, atol=0, public=True)
     assert_close(student.cosine_similarity(np.zeros(5), np.zeros(5)), 0.0, rtol=0, atol=0)
     got = student.cosine_similarity(np.ones((3, 0)), np.ones((3, 0)))
     assert_close(got, np.zeros(3), rtol=0, atol=0, msg="a size-0 axis", public=True)
@@ -316,7 +317,7 @@ def test_cos_nan_propagates(student, reference, rng):
     a, b = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
     a[1, 2] = np.nan
     want = reference.cosine_similarity(a, b)
-    assert_close(student.cosine_similarity(a, b), want, rtol=1e-10, atol=1e-15, equal_nan=True)
+    assert_close(student.cosine_similarity(a, b), want, rtol=1e-7, atol=1e-15, equal_nan=True)
 
 
 @pytest.mark.exercise("cosine_similarity")
@@ -327,9 +328,9 @@ def test_cos_integer_input(student, reference, rng):
     a, b = rng.integers(-5, 6, size=(4, 3)), rng.integers(-5, 6, size=(4, 3))
     a[0] = [1, 2, 3]
     want = reference.cosine_similarity(a, b)
-    assert_close(student.cosine_similarity(a, b), want, rtol=1e-12, atol=1e-15, dtype=np.float64)
+    assert_close(student.cosine_similarity(a, b), want, rtol=1e-7, atol=1e-15, dtype=np.float64)
     got = student.cosine_similarity([1, 1], [1, 0])
-    assert_close(got, np.sqrt(0.5), rtol=1e-12, dtype=np.float64)
+    assert_close(got, np.sqrt(0.5), rtol=1e-7, dtype=np.float64)
 
 
 @pytest.mark.exercise("cosine_similarity")
