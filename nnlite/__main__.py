@@ -6,7 +6,9 @@ Commands:
   course build|check|release|graders|gradescope|execute
                                   author and instructor tools (see python -m nnlite course)
   grade NOTEBOOK|FOLDER ...       score notebooks with the hidden graders in tests/graders/
-                                  (--exercise ID grades one exercise)
+                                  (--exercise ID grades one exercise; --summary class.html)
+  report FOLDER --out class.html  one page of class insights from grading results (nnlite
+                                  reports, Gradescope results.json files, an nbgrader course)
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         from nnlite.grading.cli import main as grade_main
 
         return grade_main(rest)
+    if command == "report":
+        from nnlite.grading.insights import main as report_main
+
+        return report_main(rest)
     print(f"nnlite: unknown command {command!r}\n{USAGE}", file=sys.stderr)
     return 2
 

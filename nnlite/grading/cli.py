@@ -27,6 +27,7 @@ USAGE_EXAMPLES = """examples:
   python -m nnlite grade lessons/01_autograd.ipynb
   python -m nnlite grade NB.ipynb --json report.json --gradescope results.json
   python -m nnlite grade submissions/ -j 2 --csv grades.csv --out feedback/
+  python -m nnlite grade submissions/ -j 2 --out reports/ --summary class.html
 """
 
 
@@ -49,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="write per notebook STUDENT.json and STUDENT.txt (the full report) and "
         "STUDENT.md and STUDENT.html (feedback to return to the student)",
+    )
+    p.add_argument(
+        "--summary",
+        metavar="HTML",
+        help="write one page of class insights (and the same counts as JSON beside it, "
+        "HTML's name with .json); no student names (python -m nnlite report --names adds them)",
     )
     p.add_argument(
         "-j", "--jobs", type=int, default=1, metavar="N", help="grade N notebooks in parallel"
@@ -550,6 +557,10 @@ def main(argv: list[str] | None = None) -> int:
                 atomic_write(Path(args.out) / f"{name}.txt", render_text(rep))
                 atomic_write(Path(args.out) / f"{name}.md", feedback_markdown(rep))
                 atomic_write(Path(args.out) / f"{name}.html", feedback_html(rep))
+        if args.summary:
+            from nnlite.grading.insights import write_class_page
+
+            write_class_page(reports, args.summary)
         if not single:
             total = len(jobs)
             bad = sum(1 for r in reports[:total] if r.get("error"))
