@@ -5,6 +5,9 @@ a folder of 100 submissions with ``-j 2`` takes <= 2 min.
 
     python benchmarks/bench_grading.py            # fixture lesson + every real lesson
     python benchmarks/bench_grading.py --quick    # fewer repetitions, 20 submissions
+    python benchmarks/bench_grading.py --summary --lesson 01_autograd
+        # the batch also writes --out reports/ and --summary class.html (the class page), and
+        # `python -m nnlite report` is timed alone on those reports
 """
 
 from __future__ import annotations
@@ -54,11 +57,22 @@ def single(nb: Path, graders: Path, reps: int, tmp: Path) -> dict:
     }
 
 
-def batch(sources: list[Path], lesson: str, graders: Path, n: int, jobs: int, tmp: Path) -> dict:
+def batch(
+    sources: list[Path],
+    lesson: str,
+    graders: Path,
+    n: int,
+    jobs: int,
+    tmp: Path,
+    summary: bool = False,
+) -> dict:
     folder = tmp / f"subs-{lesson}"
     folder.mkdir()
     for i in range(n):
         shutil.copy(sources[i % len(sources)], folder / f"{lesson}-student{i:03d}.ipynb")
+    extra = []
+    if summary:
+        extra = ["--out", str(tmp / f"reports-{lesson}"), "--summary", str(tmp / f"{lesson}.html")]
     dt, out = cli(
         [
             str(folder),
@@ -68,6 +82,7 @@ def batch(sources: list[Path], lesson: str, graders: Path, n: int, jobs: int, tm
             str(jobs),
             "--csv",
             str(tmp / f"{lesson}.csv"),
+            *extra,
         ]
     )
     if out.returncode != 0:
@@ -75,7 +90,19 @@ def batch(sources: list[Path], lesson: str, graders: Path, n: int, jobs: int, tm
             f"batch failed ({out.returncode}):\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
         )
     rows = (tmp / f"{lesson}.csv").read_text().strip().splitlines()
+    report_s = None
+    if summary:
+        t0 = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "nnlite", "report", str(tmp / f"reports-{lesson}"),
+             "--out", str(tmp / "again.html"), "--json", str(tmp / "again.json")],
+            cwd=REPO, capture_output=True, text=True,
+        )  # fmt: skip
+        report_s = time.perf_counter() - t0
+        if done.returncode != 0:
+            raise SystemExit(f"nnlite report failed:\n{done.stdout}\n{done.stderr}")
     return {
+        "report_s": report_s,
         "notebooks": n,
         "jobs": jobs,
         "wall_s": dt,
@@ -89,6 +116,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("-n", type=int, default=None, help="submissions in the batch (default 100)")
     ap.add_argument("--lesson", action="append", help="only these lessons (repeatable)")
+    ap.add_argument(
+        "--summary", action="store_true", help="the batch also writes reports and the class page"
+    )
     args = ap.parse_args()
     reps = 3 if args.quick else 5
     n = args.n or (20 if args.quick else 100)
@@ -99,7 +129,8 @@ def main() -> None:
     for name in known_lessons(REPO / "tests" / "graders"):
         lessons.append((name, REPO / "tests" / "graders", REPO / "solutions", REPO / "lessons"))
     print(
-        f"nnlite grading benchmark: {os.cpu_count()} CPUs, "
+        f"nnlite grading benchmark: {os.cpu_count()} CPUs, load average "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}, "
         "budget 2 s per notebook, 120 s per 100 with -j 2"
     )
     with tempfile.TemporaryDirectory(prefix="nnlite-bench-") as t:
@@ -119,14 +150,19 @@ def main() -> None:
             sources = [sol] + (
                 [stubs / f"{name}.ipynb"] if (stubs / f"{name}.ipynb").exists() else []
             )
-            b = batch(sources, name, graders, n, 2, tmp)
+            b = batch(sources, name, graders, n, 2, tmp, summary=args.summary)
             ok = "OK" if b["wall_s"] * 100 / n <= 120 else "OVER BUDGET"
             print(
                 f"{name:<14} {b['notebooks']} submissions, -j {b['jobs']}: "
                 f"{b['wall_s']:.1f} s wall ({b['per_notebook_s']:.2f} s/notebook; "
                 f"{b['wall_s'] * 100 / n:.0f} s per 100) {ok}, "
                 f"{b['csv_rows']} CSV rows"
+                + (" (with --out and --summary)" if args.summary else "")
             )
+            if b["report_s"] is not None:
+                print(
+                    f"{name:<14} python -m nnlite report on the {n} reports: {b['report_s']:.2f} s"
+                )
 
 
 if __name__ == "__main__":

@@ -207,8 +207,12 @@ def _split_hint(output: str) -> tuple[str, str | None]:
     return " ".join(lines), (" ".join(hints) or None)
 
 
-_NB_CAUSE = re.compile(r"^\s*✗ (.*?)(?: \(-([\d.eE+-]+)\))?\s*$")
-_NB_HINT = re.compile(r"^\s*hint: (.*)$")
+# What nnlite.grading.nbgrader_cells.hidden_score prints: a header, then per cause
+# "  ✗ message (-points)" and maybe "    hint: ...". The lesson's visible checks print after it
+# in their own format ("✗ check", unindented): those lines are not causes.
+_NB_HEADER = re.compile(r"^Hidden tests of '")
+_NB_CAUSE = re.compile(r"^  ✗ (.*) \(-([\d.eE+-]+)\)\s*$")
+_NB_HINT = re.compile(r"^    hint: (.*)$")
 
 
 def _cell_text(cell: dict[str, Any]) -> tuple[str, str]:
@@ -254,8 +258,8 @@ def _nb_cell_grade(cell: dict[str, Any]) -> tuple[float, float]:
 
 def from_nbgrader_notebook(nb: dict[str, Any], name: str, lesson: str) -> dict[str, Any]:
     """A student record from one autograded notebook: one exercise per graded test cell
-    (``test_<grade_id>``); causes from the lines the course's test cells print (``✗ message
-    (-points)`` and ``hint: ...``), else the cell's error as printed by nbgrader."""
+    (``test_<grade_id>``); causes from the lines the course's test cells print for the hidden
+    tests (``  ✗ message (-points)`` and ``    hint: ...``), else the cell's error."""
     s = _student(name, lesson, "nbgrader")
     for cell in nb.get("cells") or []:
         meta = (cell.get("metadata") or {}).get("nbgrader") or {}
@@ -265,20 +269,21 @@ def from_nbgrader_notebook(nb: dict[str, Any], name: str, lesson: str) -> dict[s
         score, top = _nb_cell_grade(cell)
         text, error = _cell_text(cell)
         causes: list[dict[str, Any]] = []
+        current: dict[str, Any] | None = None
+        in_block = False
         for line in text.splitlines():
-            if m := _NB_CAUSE.match(line):
+            if _NB_HEADER.match(line):
+                in_block = True
+            elif in_block and (m := _NB_CAUSE.match(line)):
                 msg = m.group(1)
                 kind = "missing" if "not implemented yet" in msg or "is not defined" in msg else ""
-                causes.append(
-                    {
-                        "kind": kind or "failed",
-                        "message": msg,
-                        "hint": None,
-                        "points_lost": _num(m.group(2)),
-                    }
-                )
-            elif (m := _NB_HINT.match(line)) and causes:
-                causes[-1]["hint"] = m.group(1).strip()
+                current = {"kind": kind or "failed", "message": msg, "hint": None,
+                           "points_lost": _num(m.group(2))}  # fmt: skip
+                causes.append(current)
+            elif in_block and current is not None and (m := _NB_HINT.match(line)):
+                current["hint"] = m.group(1).strip()
+            else:
+                in_block, current = False, None
         if score < top - 1e-9 and not causes:
             causes.append(
                 {
@@ -363,7 +368,7 @@ def load_nbgrader(root: Path) -> tuple[list[dict], list[str], list[tuple[str, st
         s["max_score"] = sum(e["max_score"] for e in s["exercises"].values())
         students.append(s)
     missing.append(
-        "nbgrader keeps no cause kinds: misconceptions are grouped by the printed "
+        "nbgrader keeps no cause kinds: misconceptions are grouped by the hidden tests' printed "
         "cause (the course's export prints one line per cause) or the cell's error"
     )
     return students, missing, unreadable

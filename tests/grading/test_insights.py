@@ -335,6 +335,8 @@ def nbgrader_notebook(report) -> dict:
             lines.append(f"  ✗ {c['message']} (-{c['points_lost']:g})")
             if c.get("hint"):
                 lines.append(f"    hint: {c['hint']}")
+        # The lesson's visible checks print after the hidden tests, in their own format.
+        lines += ["✗ a visible check: values differ", "    hint: a visible hint", "✓ another"]
         cell = nbformat.v4.new_code_cell("visible_or_score(...)", execution_count=1)
         cell.metadata["nbgrader"] = {
             "grade": True,
@@ -370,6 +372,7 @@ def test_nbgrader_autograded_notebooks_and_gradebook(tmp_path, monkeypatch):
         nbformat.write(nbgrader_notebook(r), path)
     s = insights.summarize(insights.load_class(course))
     assert s["sources"] == ["nbgrader"] and s["graded"] == 5
+    assert len(s["lessons"][0]["misconceptions"]) == 1  # the visible checks' lines are not causes
     assert misconception(s, "unbroadcast", "keepdims")["students"] == 3
     assert exercise(s, "unbroadcast")["not_attempted"] == 1
     assert exercise(s, "rel_error")["full_marks"] == 4
