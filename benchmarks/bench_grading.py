@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -25,6 +26,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "grading" / "fixture"
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) used so far by finished child processes and theirs."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def cli(args: list[str]) -> tuple[float, subprocess.CompletedProcess]:
@@ -73,6 +80,7 @@ def batch(
     extra = []
     if summary:
         extra = ["--out", str(tmp / f"reports-{lesson}"), "--summary", str(tmp / f"{lesson}.html")]
+    cpu0 = children_cpu()
     dt, out = cli(
         [
             str(folder),
@@ -89,6 +97,7 @@ def batch(
         raise SystemExit(
             f"batch failed ({out.returncode}):\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
         )
+    cpu = children_cpu() - cpu0  # the whole batch: workers and sandboxes included
     rows = (tmp / f"{lesson}.csv").read_text().strip().splitlines()
     report_s = None
     if summary:
@@ -103,6 +112,7 @@ def batch(
             raise SystemExit(f"nnlite report failed:\n{done.stdout}\n{done.stderr}")
     return {
         "report_s": report_s,
+        "cpu_s": cpu,
         "notebooks": n,
         "jobs": jobs,
         "wall_s": dt,
@@ -158,6 +168,11 @@ def main() -> None:
                 f"{b['wall_s'] * 100 / n:.0f} s per 100) {ok}, "
                 f"{b['csv_rows']} CSV rows"
                 + (" (with --out and --summary)" if args.summary else "")
+            )
+            print(
+                f"{name:<14} the batch used {b['cpu_s']:.1f} CPU s: "
+                f"{b['cpu_s'] / 2 * 100 / n:.0f} s per 100 on 2 idle cores; load average now "
+                f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}"
             )
             if b["report_s"] is not None:
                 print(

@@ -675,7 +675,7 @@ def render_html(summary: dict[str, Any], title: str = "Class insights") -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         # Nothing on this page may load or run anything, whatever a submission is named.
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "style-src 'unsafe-inline'; img-src data:\">",
+        "style-src 'unsafe-inline'\">",
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_e(title)}</h1>",
         f"<p><strong>{summary['submissions']}</strong> submission(s): "

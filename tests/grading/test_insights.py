@@ -281,6 +281,37 @@ def chromium_dom(page: Path) -> str:
     return done.stdout
 
 
+def test_grade_summary_with_a_hostile_folder_name(tmp_path):
+    # A student folder named like an HTML tag holds a broken notebook; two others are graded
+    # with the fixture lesson. The page of --summary has no names; `report --names` shows the
+    # name as text, and a browser runs nothing.
+    import nbfactory
+    from gradingkit import run_cli
+
+    subs = tmp_path / "subs"
+    for who in ("bob", "eve"):
+        (subs / who).mkdir(parents=True)
+        nbfactory.write(nbfactory.fixture_notebook(), subs / who / "99_fixture.ipynb")
+    (subs / HOSTILE).mkdir()
+    (subs / HOSTILE / "99_fixture.ipynb").write_text("{ not json", encoding="utf-8")
+    args = [str(subs), "--out", str(tmp_path / "r"), "--summary", str(tmp_path / "c.html")]
+    done = run_cli(*args, "-q", tmp=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
+    assert (summary["graded"], summary["not_graded"]) == (2, 1)
+    assert summary["lessons"][0]["full_marks"] == 2
+    page = (tmp_path / "c.html").read_text(encoding="utf-8")
+    assert "onerror" not in page and "PWNED" not in page and "bob" not in page
+    done = run_nnlite("report", tmp_path / "r", "--out", tmp_path / "n.html", "--names")
+    assert done.returncode == 0, done.stderr
+    named = (tmp_path / "n.html").read_text(encoding="utf-8")
+    assert "&lt;img src=x onerror=" in named and "<img" not in named
+    assert_inert(named)
+    if CHROMIUM:
+        dom = chromium_dom(tmp_path / "n.html")
+        assert "<title>Class insights</title>" in dom and "<img" not in dom
+
+
 def test_unreadable_and_foreign_files_are_reported_not_fatal(tmp_path):
     folder = write_reports(tmp_path / "r", small_class()[:1])
     (folder / "bad.json").write_text("{not json", encoding="utf-8")
