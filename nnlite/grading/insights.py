@@ -416,7 +416,7 @@ def load_class(root: str | Path) -> dict[str, Any]:
         if isinstance(data.get("exercises"), list) and "notebook" in data:
             students.append(from_nnlite(data, path.stem))
             sources["nnlite"] += 1
-        elif "tests" in data or "score" in data:
+        elif path.name == "results.json" or isinstance(data.get("tests"), list):
             parts = list(Path(rel).parts[:-1])
             if parts and parts[-1] == "results":  # Gradescope's own results/results.json
                 parts.pop()
@@ -827,7 +827,9 @@ def main(argv: list[str] | None = None) -> int:
         "Gradescope results.json files or an nbgrader course folder after autograde.",
     )
     ap.add_argument("folder", help="reports/ of nnlite grade, Gradescope results, or nbgrader")
-    ap.add_argument("--out", metavar="HTML", default="class.html", help="the page to write")
+    ap.add_argument(
+        "--out", metavar="HTML", default="class.html", help="the page (default: class.html)"
+    )
     ap.add_argument("--json", metavar="FILE", help="also write the counts as JSON")
     ap.add_argument("--names", action="store_true", help="list student names (off by default)")
     try:

@@ -219,6 +219,20 @@ def test_counts_of_a_small_class():
     assert s["isolation"] == {"landlock": 6}
 
 
+def test_each_lesson_of_a_mixed_folder_gets_its_own_section(tmp_path):
+    other = report("pupil-x", {"mlp": (1, 4, "failed", [cause("value", "wrong", "hint", 3)])},
+                   lesson="02_mlp")  # fmt: skip
+    folder = write_reports(tmp_path / "r", [*small_class(), other])
+    (folder / "notes.json").write_text(json.dumps({"some": "other file"}), encoding="utf-8")
+    s = insights.summarize(insights.load_class(folder))
+    assert [(les["lesson"], les["students"]) for les in s["lessons"]] == [
+        ("01_autograd", 5),
+        ("02_mlp", 1),
+    ]
+    assert misconception(s, "mlp", "wrong", lesson="02_mlp")["students"] == 1
+    assert s["submissions"] == 7  # notes.json is neither a report nor a results.json
+
+
 def test_names_only_on_request(tmp_path):
     folder = write_reports(tmp_path / "reports", small_class())
     anonymous = insights.write_insights(folder, tmp_path / "a.html", tmp_path / "a.json")
