@@ -107,6 +107,11 @@ def _num(x: Any) -> float:
     return v if math.isfinite(v) else 0.0
 
 
+def _text(value: Any) -> str | None:
+    """``value`` if it is a non-empty string, else None (a hand-edited file may hold anything)."""
+    return value if isinstance(value, str) and value else None
+
+
 def _student(name: str, lesson: str | None, source: str) -> dict[str, Any]:
     return {
         "name": name,
@@ -126,10 +131,10 @@ def _exercise(score: Any, max_score: Any, status: str, causes: list[dict]) -> di
 
 def from_nnlite(report: dict[str, Any], name: str) -> dict[str, Any]:
     """A student record from one ``nnlite grade`` report."""
-    s = _student(str(report.get("student") or name), report.get("lesson"), "nnlite")
+    s = _student(str(report.get("student") or name), _text(report.get("lesson")), "nnlite")
     s["score"], s["max_score"] = _num(report.get("score")), _num(report.get("max_score"))
     s["error"] = report.get("error") or None
-    s["isolation"] = report.get("isolation")
+    s["isolation"] = _text(report.get("isolation"))
     for ex in report.get("exercises") or []:
         if not isinstance(ex, dict) or not isinstance(ex.get("name"), str):
             continue
@@ -239,8 +244,8 @@ def _nb_cell_grade(cell: dict[str, Any]) -> tuple[float, float]:
 
         score, top = determine_grade(nbformat.from_dict(cell))
         return _num(score), _num(top)
-    except ImportError:
-        pass
+    except (ImportError, ValueError, TypeError, KeyError, AttributeError):
+        top = _num(meta.get("points"))  # no nbgrader, or a cell it cannot read: its rule here
     for out in cell.get("outputs") or []:
         if out.get("output_type") == "error":
             return 0.0, top

@@ -336,6 +336,18 @@ def test_unreadable_and_foreign_files_are_reported_not_fatal(tmp_path):
     assert s["ungraded"][0]["reason"] == "the result file could not be read (not valid JSON)"
 
 
+def test_odd_values_in_a_hand_edited_report_do_not_stop_the_page(tmp_path):
+    odd = report("pupil-odd", {"rel_error": (1, 2, "failed", [cause("value", "x", None, 1)])})
+    odd.update(lesson=5, isolation=["?"], score=float("nan"))
+    odd["exercises"][0]["causes"][0]["points_lost"] = "a lot"
+    folder = write_reports(tmp_path / "r", [small_class()[0]])
+    (folder / "odd.json").write_text(json.dumps(odd, allow_nan=True), encoding="utf-8")
+    s = insights.write_insights(folder, tmp_path / "c.html", tmp_path / "c.json")
+    assert [les["lesson"] for les in s["lessons"]] == ["01_autograd", "unknown"]
+    text = (tmp_path / "c.json").read_text(encoding="utf-8")
+    json.loads(text, parse_constant=pytest.fail)  # no NaN or Infinity
+
+
 def test_report_command(tmp_path):
     folder = write_reports(tmp_path / "r", small_class())
     done = run_nnlite("report", folder, "--out", tmp_path / "c.html", "--json", tmp_path / "c.json")
