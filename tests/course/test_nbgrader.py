@@ -67,10 +67,10 @@ def test_every_exercise_becomes_an_autograded_answer_and_a_test_cell():
     assert all("### BEGIN HIDDEN TESTS" in c.source for c in tests)
 
 
-@pytest.mark.slow
-def test_autograde_gives_the_points_nnlite_grade_gives(course):
-    from nbgrader.api import Gradebook
-
+@pytest.fixture(scope="module")
+def autograded(course) -> tuple[Path, list[str]]:
+    """The course after ``nbgrader autograde`` of a solved, an unsolved and a partly wrong
+    notebook (unbroadcast returns early); returns the course folder and the students."""
     released = nbformat.read(course / "release" / LESSON / f"{LESSON}.ipynb", 4)
     source = nbformat.read(course / "source" / LESSON / f"{LESSON}.ipynb", 4)
     submissions = {"solved": answered(released, source), "unsolved": released,
@@ -81,6 +81,14 @@ def test_autograde_gives_the_points_nnlite_grade_gives(course):
         nbformat.write(nb, path)
     done = nbgrader(course, "autograde", LESSON, "--force")
     assert done.returncode == 0, done.stdout + done.stderr
+    return course, list(submissions)
+
+
+@pytest.mark.slow
+def test_autograde_gives_the_points_nnlite_grade_gives(autograded):
+    from nbgrader.api import Gradebook
+
+    course, submissions = autograded
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for student in submissions:
             graded = gb.find_submission_notebook(LESSON, LESSON, student)
@@ -91,6 +99,31 @@ def test_autograde_gives_the_points_nnlite_grade_gives(course):
             by_nnlite = {e["name"]: e["score"] for e in report["exercises"]}
             assert by_nbgrader == pytest.approx(by_nnlite), student
     assert sum(by_nnlite.values()) == 19.25  # "partly": unbroadcast keeps 0.25 of its 3 points
+
+
+@pytest.mark.slow
+def test_class_insights_of_the_autograde_run(autograded):
+    # `python -m nnlite report` on the nbgrader course: the gradebook's scores and the causes
+    # the hidden part of each test cell printed, the same as nnlite grade's report.
+    from nnlite.grading.insights import load_class, pattern, summarize
+
+    course, _ = autograded
+    summary = summarize(load_class(course), names=True)
+    assert summary["sources"] == ["nbgrader"] and summary["graded"] == 3
+    [lesson] = summary["lessons"]
+    by_name = {e["name"]: e for e in lesson["exercises"]}
+    assert by_name["unbroadcast"]["full_marks"] == 1 and by_name["unbroadcast"]["mean"] == 3.25 / 3
+    assert all(e["not_attempted"] == 1 for e in lesson["exercises"])  # the unsolved notebook
+    report = grade_notebook(course / "submitted" / "partly" / LESSON / f"{LESSON}.ipynb",
+                            lesson=LESSON)  # fmt: skip
+    [ex] = [e for e in report["exercises"] if e["name"] == "unbroadcast"]
+    # Causes that differ only in a shape are one misconception ("wrong shape, expected (…)").
+    hints = {}
+    for c in ex["causes"]:
+        hints.setdefault(pattern(c["message"]), set()).add(c["hint"])
+    assert {m["pattern"] for m in lesson["misconceptions"]} == set(hints)
+    for m in lesson["misconceptions"]:
+        assert m["names"] == ["partly"] and m["hint"] in hints[m["pattern"]]
 
 
 @pytest.mark.slow
