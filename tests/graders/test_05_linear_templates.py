@@ -465,7 +465,10 @@ def test_similarity_extreme_scales(student, reference, rng):
 
 @pytest.mark.exercise("template_similarity")
 @pytest.mark.points(0.5)
-@pytest.mark.hint("Return a (C, K) array: one row per weight row, one column per class mean.")
+@pytest.mark.hint(
+    "Return a (C, K) array, one row per weight row and one column per class mean; a single "
+    "weight row is all zero after centring, so its cosines are 0."
+)
 def test_similarity_shapes(student, rng):
     """non-square (1, 4) and empty (0, 2) results"""
     got = student.template_similarity(rng.normal(size=(1, 3)), rng.normal(size=(4, 3)))
