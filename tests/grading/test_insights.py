@@ -277,21 +277,16 @@ def test_headless_browser_runs_no_handler_from_a_hostile_name(tmp_path):
 
 
 def chromium_dom(page: Path) -> str:
+    """The DOM of ``page`` after load in headless Chromium; fails on any console message (a
+    script error, or a load or script the page's CSP blocked)."""
     done = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--virtual-time-budget=2000",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=2000",
+         "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
+    console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
+    assert not console, console
     return done.stdout
 
 
