@@ -64,7 +64,10 @@ HINT_SAL_LOGIT = (
     "Differentiate the target's logit, not its softmax probability and not the sum of all "
     "logits: make x a Tensor with requires_grad=True and call backward() on logits[target]."
 )
-HINT_SAL_GXI = "grad_x_input is the gradient multiplied by x element by element."
+HINT_SAL_GXI = (
+    "grad_x_input is the gradient of the target's logit (not of its probability) multiplied by x "
+    "element by element."
+)
 HINT_SAL_BATCH = (
     "For a batch (N, D), pick logit target[n] of row n (an int target means the same class for "
     "every row), sum them and backpropagate once: rows do not interact."
