@@ -113,8 +113,8 @@ MUTANTS = [
         "occlusion_one_position_short",
         "occlusion_map",
         [
-            ("range(0, H - patch + 1, stride)", "range(0, H - patch, stride)"),
-            ("range(0, W - patch + 1, stride)", "range(0, W - patch, stride)"),
+            ("range(0, height - patch + 1, stride)", "range(0, height - patch, stride)"),
+            ("range(0, width - patch + 1, stride)", "range(0, width - patch, stride)"),
         ],  # fmt: skip
         "positions",
     ),
