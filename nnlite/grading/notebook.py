@@ -23,6 +23,7 @@ import json
 import os
 import re
 import stat
+import symtable
 from pathlib import Path
 from typing import Any
 
@@ -302,6 +303,28 @@ def _names_in(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
+def _global_uses(stmt: ast.stmt) -> set[str] | None:
+    """The module-level names a def/class statement refers to, by Python's scoping rules: a
+    function's parameters and locals are not globals (``def f(model): return model`` needs no
+    global ``model``). None when the statement cannot be analysed (then every name counts)."""
+    try:
+        table = symtable.symtable(ast.unparse(stmt), "<unit>", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    names: set[str] = set()
+    todo = [table]
+    while todo:
+        t = todo.pop()
+        for sym in t.get_symbols():
+            module_level = t.get_type() == "module"
+            if sym.is_referenced() and (module_level or sym.is_global()):
+                names.add(sym.get_name())
+            elif sym.is_declared_global() and sym.is_assigned():
+                names.add(sym.get_name())  # `global X; X = ...` changes a module name
+        todo.extend(t.get_children())
+    return names
+
+
 def _target_roots(target: ast.AST, defines: list[str], augments: list[str]) -> bool:
     """Classify assignment targets; False when a target is not a plain name/attr/item."""
     if isinstance(target, ast.Name):
@@ -469,7 +492,9 @@ class Program:
                 return [], [], frozenset(), False, True
             return names, [], frozenset(), False, False
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            return [stmt.name], [], frozenset(ids - {stmt.name}), False, False
+            uses = _global_uses(stmt)
+            uses = ids if uses is None else uses
+            return [stmt.name], [], frozenset(uses - {stmt.name}), False, False
         if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
             if stmt.value is None or _has_call(stmt):
                 return None

@@ -120,3 +120,22 @@ def test_lesson02_patching_nnlite_in_one_exercise_costs_only_that_one(tmp_path):
     got = {e["name"]: (e["score"], e["max_score"]) for e in rep["exercises"]}
     assert got["cross_entropy"][0] < got["cross_entropy"][1]
     assert all(s == m for name, (s, m) in got.items() if name != "cross_entropy"), got
+
+
+def test_a_parameter_is_not_a_global_dependency():
+    # `run` is a call (never run by the grader), so `model = run.model` would raise NameError:
+    # it must not come along with a function whose parameter happens to be called `model`.
+    prog = program(
+        "import numpy as np\nrun = make_network()\nmodel = run.model",
+        "def saliency(model, x):\n    scale = 2\n    return model(x) * scale + np.pi",
+        "def uses_global():\n    return model",
+        "class Probe:\n    size = 3\n    def f(self, model):\n        return model + self.size",
+    )
+    assert selected(prog, "saliency") == [
+        "import numpy as np",
+        "def saliency(model, x):\n    scale = 2\n    return model(x) * scale + np.pi",
+    ]
+    assert "model = run.model" in selected(prog, "uses_global")  # a real global use still counts
+    assert selected(prog, "Probe") == [
+        "class Probe:\n    size = 3\n    def f(self, model):\n        return model + self.size"
+    ]
