@@ -271,7 +271,7 @@ def assert_optimal(C, got, maximize, what):
 
 
 @pytest.mark.exercise("prediction_agreement")
-@pytest.mark.points(0.5)
+@pytest.mark.points(0.75)
 @pytest.mark.hint(HINT_ARGMAX)
 def test_agreement_value(student, rng):
     """two different networks, 5 classes: the fraction of equal argmax predictions"""
@@ -284,7 +284,7 @@ def test_agreement_value(student, rng):
 
 
 @pytest.mark.exercise("prediction_agreement")
-@pytest.mark.points(0.5)
+@pytest.mark.points(0.25)
 @pytest.mark.hint(HINT_ARGMAX)
 def test_agreement_self_and_type(student, rng):
     """a network with itself agrees on everything: 1.0, as a Python float"""
@@ -334,15 +334,13 @@ def test_agreement_shape_mismatch(student, rng):
 @pytest.mark.points(0.25)
 @pytest.mark.hint(HINT_NO_GRAD)
 def test_agreement_builds_no_graph(student, rng):
-    """the forward passes run without gradient tracking"""
+    """the forward passes run without gradient tracking (and the value is right)"""
     sizes = [3, 4, 2]
-    _, _, graph = student.run(
-        drive_agreement,
-        sizes,
-        mlp_params(rng, sizes),
-        mlp_params(rng, sizes),
-        rng.normal(size=(5, 3)),
-    )
+    pa, pb = mlp_params(rng, sizes), mlp_params(rng, sizes)
+    X = rng.normal(size=(25, 3))
+    got, _, graph = student.run(drive_agreement, sizes, pa, pb, X)
+    want = float(np.mean(logits(pa, X).argmax(1) == logits(pb, X).argmax(1)))
+    assert_close(got, want, rtol=1e-12, atol=1e-12)
     assert_true(graph is False, "a forward pass ran with gradients enabled")
 
 
@@ -405,11 +403,9 @@ def test_permute_leaves_its_input(student, reference, rng):
     """the input arrays are left unchanged; the result is the relabelled copy"""
     params = mlp_params(rng, [3, 4, 2])
     perm = np.array([2, 0, 3, 1])
+    got = as_list(student.permute_hidden(params, perm, 0), 4, "permute_hidden")
     call = student.call("permute_hidden", params, perm, 0)
-    if call.raised is not None:
-        fail("permute_hidden raised an exception")
     assert_true(not call.mutated, "permute_hidden modified its input arrays", hint=HINT_COPY)
-    got = as_list(call.value, 4, "permute_hidden")
     want = reference.permute_hidden(params, perm, 0)
     for k, (g, w) in enumerate(zip(got, want, strict=True)):
         assert_close(g, w, rtol=0, atol=0, msg=f"parameter {k}")

@@ -236,7 +236,7 @@ MUTANTS = [
     (
         "match_inverse",
         "match_units",
-        [("    return perm\n", "    return np.argsort(perm)\n")],
+        [("    return perm", "    return np.argsort(perm)")],
         "perm[i]",
     ),
     (
