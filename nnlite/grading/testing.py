@@ -18,6 +18,7 @@ last definition of a name wins, it replaces the solution's definition for gradin
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 import textwrap
@@ -96,3 +97,33 @@ def grade_with(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return GradeResult(rep)
+
+
+def exercise_source(lesson: str, grade_id: str) -> str:
+    """The source of an exercise's solution cell in the lesson's solution notebook, without the
+    solution markers: the starting point of a mutant."""
+    nb = json.loads(solution_path(lesson).read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell["cell_type"] == "code" and meta.get("grade_id") == grade_id:
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            return "\n".join(
+                line for line in src.splitlines() if not re.search(r"(BEGIN|END) SOLUTION", line)
+            )
+    raise KeyError(grade_id)
+
+
+def mutate(lesson: str, grade_id: str, *edits: tuple[str, str]) -> str:
+    """The exercise cell with each (old, new) replacement applied; every ``old`` must occur."""
+    src = exercise_source(lesson, grade_id)
+    for old, new in edits:
+        assert old in src, f"mutant of {grade_id!r}: {old!r} not found in the solution"
+        src = src.replace(old, new)
+    return src
+
+
+def grade_cells(lesson: str, cells: dict[str, str], only: list[str] | None = None) -> GradeResult:
+    """:func:`grade_with`, asserting that the grader itself had no fault."""
+    rep = grade_with(lesson, cells, only=only)
+    assert not rep.get("grader_faults"), rep.get("grader_faults")
+    return rep

@@ -18,13 +18,12 @@ are tested here too (fast): the solution and the fallbacks pass them, most mutan
 
 from __future__ import annotations
 
-import json
-import re
+import functools
 from pathlib import Path
 
 import pytest
 
-from nnlite.grading.testing import GradeResult, grade_with
+from nnlite.grading import testing
 
 LESSON = "07_convolution_filters"
 REPO = Path(__file__).resolve().parents[2]
@@ -34,32 +33,9 @@ EXERCISES = ["conv2d", "gabor_kernel", "orientation_tuning", "whiten", "fastica"
 TRIVIAL_MAX_FRACTION = 0.2
 
 
-def exercise_source(grade_id: str) -> str:
-    """The source of the solution cell of an exercise, without the solution markers."""
-    nb = json.loads(SOLUTION.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell["cell_type"] == "code" and meta.get("grade_id") == grade_id:
-            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            return "\n".join(
-                line for line in src.splitlines() if not re.search(r"(BEGIN|END) SOLUTION", line)
-            )
-    raise KeyError(grade_id)
-
-
-def mutate(grade_id: str, *edits: tuple[str, str]) -> str:
-    """The exercise cell with each (old, new) replacement applied; every ``old`` must occur."""
-    src = exercise_source(grade_id)
-    for old, new in edits:
-        assert old in src, f"mutant of {grade_id!r}: {old!r} not found in the solution"
-        src = src.replace(old, new)
-    return src
-
-
-def grade(cells: dict[str, str], only: list[str] | None = None) -> GradeResult:
-    rep = grade_with(LESSON, cells, only=only)
-    assert not rep.get("grader_faults"), rep.get("grader_faults")
-    return rep
+exercise_source = functools.partial(testing.exercise_source, LESSON)
+mutate = functools.partial(testing.mutate, LESSON)
+grade = functools.partial(testing.grade_cells, LESSON)
 
 
 # ----------------------------------------------------------------------------------- mutants

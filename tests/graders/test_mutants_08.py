@@ -17,12 +17,12 @@ an exercise is a stub.
 
 from __future__ import annotations
 
-import json
-import re
+import functools
 from pathlib import Path
 
 import pytest
 
+from nnlite.grading import testing
 from nnlite.grading.testing import GradeResult, grade_with
 
 LESSON = "08_preferred_inputs"
@@ -39,26 +39,8 @@ EXERCISES = [
 TRIVIAL_MAX_FRACTION = 0.2
 
 
-def exercise_source(grade_id: str) -> str:
-    """The source of the solution cell of an exercise, without the solution markers."""
-    nb = json.loads(SOLUTION.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell["cell_type"] == "code" and meta.get("grade_id") == grade_id:
-            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            return "\n".join(
-                line for line in src.splitlines() if not re.search(r"(BEGIN|END) SOLUTION", line)
-            )
-    raise KeyError(grade_id)
-
-
-def mutate(grade_id: str, *edits: tuple[str, str]) -> str:
-    """The exercise cell with each (old, new) replacement applied; every ``old`` must occur."""
-    src = exercise_source(grade_id)
-    for old, new in edits:
-        assert old in src, f"mutant of {grade_id!r}: {old!r} not found in the solution"
-        src = src.replace(old, new)
-    return src
+exercise_source = functools.partial(testing.exercise_source, LESSON)
+mutate = functools.partial(testing.mutate, LESSON)
 
 
 def grade(cells: dict[str, str] | list[str], only: list[str] | None = None) -> GradeResult:
